@@ -1,0 +1,73 @@
+# CAM & SeCAM — an executable book.
+#
+#   make book   build the website into _build/html, executing every notebook
+#   make test   unit tests, a strict book build, every notebook under nbval, site checks
+#
+# Both create .venv and install the pinned requirements the first time, and
+# again only when requirements.txt, pyproject.toml or the JavaScript lock file
+# change.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+VENDOR := book/_vendor
+VENDOR_SITE := $(VENDOR)/site/_static/vendor
+VENDOR_STAMP := $(VENDOR)/site/.installed
+
+# Use the kernel of this virtual environment even if the user has another
+# "python3" kernel registered in ~/.local/share/jupyter.
+export JUPYTER_PREFER_ENV_PATH := 1
+# Silence debugpy's note about frozen modules, which kernels print to stderr.
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: help book test install clean
+
+help:
+	@echo "make book   build the website into _build/html (executes the notebooks)"
+	@echo "make test   run everything: unit tests, strict book build, nbval, site checks"
+
+install: $(INSTALLED) $(VENDOR_STAMP)
+
+$(INSTALLED): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed; set PYTHON=/path/to/python3")'
+	@echo "==> Creating $(VENV) and installing the pinned requirements (a few minutes, once)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check --no-input -q -r requirements.txt
+	$(BIN)/python -m pip install --disable-pip-version-check --no-input -q --no-deps --no-build-isolation -e .
+	@touch $@
+
+# MathJax, RequireJS and the widgets' HTML manager, served by the website itself
+# (copied into _build/html/_static/vendor through html_extra_path in _config.yml).
+$(VENDOR_STAMP): $(VENDOR)/package.json $(VENDOR)/package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm (Node.js) is needed to install MathJax and the widget manager locally; install Node.js (Debian: apt-get install npm) and run make again" >&2; exit 1; }
+	@echo "==> Installing the website's JavaScript from the npm registry (once)"
+	npm ci --prefix $(VENDOR) --ignore-scripts --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR)/site
+	mkdir -p $(VENDOR_SITE)/html-manager
+	cp -r $(VENDOR)/node_modules/mathjax/es5 $(VENDOR_SITE)/mathjax
+	cp $(VENDOR)/node_modules/requirejs/require.js $(VENDOR_SITE)/require.js
+	cp $(VENDOR)/node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js \
+	   $(VENDOR)/node_modules/@jupyter-widgets/html-manager/dist/*.{woff,woff2,ttf,eot,svg} \
+	   $(VENDOR_SITE)/html-manager/
+	@touch $@
+
+book: install
+	@echo "==> Building the book (notebooks run once; later builds reuse the cache in _build/.jupyter_cache)"
+	time $(BIN)/jupyter-book build .
+	@echo "==> The book is in _build/html/index.html"
+
+test: install
+	@echo "==> Unit tests of tutorial_utils"
+	time $(BIN)/python -m pytest tests/unit
+	@echo "==> Strict book build: every page re-read, warnings are errors"
+	time $(BIN)/jupyter-book build . --all --warningiserror --keep-going
+	@echo "==> Every notebook under nbval, then checks of the built site"
+	time $(BIN)/python -m pytest --nbval-lax --nbval-current-env notebooks tests/site
+
+clean:
+	rm -rf _build test-artifacts

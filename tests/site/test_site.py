@@ -1,0 +1,184 @@
+"""Checks of the built website (_build/html): it must render with no network.
+
+`make test` builds the book first; run these with
+`pytest tests/site` after `make book`.
+"""
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE = ROOT / "_build" / "html"
+
+# Tags and attributes that make a browser fetch something while loading a page.
+LOADING = {
+    "script": ["src"],
+    "img": ["src", "srcset"],
+    "iframe": ["src"],
+    "source": ["src", "srcset"],
+    "video": ["src", "poster"],
+    "audio": ["src"],
+    "embed": ["src"],
+    "object": ["data"],
+    "input": ["src"],
+}
+LOADING_LINK_RELS = {"stylesheet", "preload", "modulepreload", "icon", "shortcut", "manifest", "prefetch"}
+
+
+class Page(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.loads: list[str] = []
+        self.scripts: list[tuple[dict, str]] = []
+        self._script_attrs = None
+        self._script_text: list[str] = []
+        self.text: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for name in LOADING.get(tag, []):
+            if attrs.get(name):
+                self.loads += [part.split()[0] for part in attrs[name].split(",")] if name == "srcset" else [attrs[name]]
+        if tag == "link" and set((attrs.get("rel") or "").lower().split()) & LOADING_LINK_RELS and attrs.get("href"):
+            self.loads.append(attrs["href"])
+        if tag == "script":
+            self._script_attrs, self._script_text = attrs, []
+        if tag in ("script", "style", "pre", "code"):
+            self._skip += 1
+
+    def handle_endtag(self, tag):
+        if tag == "script" and self._script_attrs is not None:
+            self.scripts.append((self._script_attrs, "".join(self._script_text)))
+            self._script_attrs = None
+        if tag in ("script", "style", "pre", "code") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if self._script_attrs is not None:
+            self._script_text.append(data)
+        if not self._skip:
+            self.text.append(data)
+
+
+def _toc_pages():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        for chapter in part["chapters"]:
+            files.append(chapter["file"])
+            files += [s["file"] for s in chapter.get("sections", [])]
+    return [str(Path(f).with_suffix("")) for f in files]
+
+
+TOC_PAGES = _toc_pages()
+
+
+@pytest.fixture(scope="session")
+def site():
+    if not (SITE / "index.html").is_file():
+        pytest.fail("_build/html/index.html is missing: build the book first (make book)")
+    return SITE
+
+
+def _parse(path: Path) -> Page:
+    page = Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+def _all_pages(site):
+    return sorted(p for p in site.rglob("*.html") if "_static" not in p.parts)
+
+
+def _local_target(page_path: Path, url: str) -> Path:
+    resolved = urljoin(page_path.relative_to(SITE).as_posix(), url)
+    return SITE / urlparse(resolved).path
+
+
+@pytest.mark.parametrize("name", TOC_PAGES)
+def test_every_toc_page_was_built(site, name):
+    assert (site / f"{name}.html").is_file(), f"{name}.html was not built"
+
+
+def test_no_page_loads_anything_from_another_host(site):
+    offenders = []
+    for path in _all_pages(site):
+        for url in _parse(path).loads:
+            parsed = urlparse(url)
+            if parsed.scheme in ("http", "https") or url.startswith("//"):
+                offenders.append(f"{path.relative_to(site)}: {url}")
+    assert not offenders, "pages load resources from other hosts:\n" + "\n".join(offenders)
+
+
+def test_every_local_resource_exists(site):
+    missing = []
+    for path in _all_pages(site):
+        for url in _parse(path).loads:
+            parsed = urlparse(url)
+            if parsed.scheme in ("data", "http", "https") or url.startswith("//") or not parsed.path:
+                continue
+            if not _local_target(path, url).is_file():
+                missing.append(f"{path.relative_to(site)}: {url}")
+    assert not missing, "missing files:\n" + "\n".join(missing)
+
+
+def _page(site, name):
+    return site / f"{name}.html", _parse(site / f"{name}.html")
+
+
+@pytest.mark.parametrize("name", TOC_PAGES)
+def test_math_is_typeset_by_local_mathjax(site, name):
+    path, page = _page(site, name)
+    html = path.read_text(encoding="utf-8")
+    if 'class="math' not in html:
+        pytest.skip("no math on this page")
+    mathjax = [url for url in page.loads if "mathjax" in url.lower()]
+    assert mathjax, f"{name} has math but loads no MathJax"
+    for url in mathjax:
+        assert _local_target(path, url).is_file(), url
+    fonts = SITE / "_static" / "vendor" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2"
+    assert any(fonts.glob("*.woff")), "MathJax's fonts are not served locally"
+
+
+@pytest.mark.parametrize("name", TOC_PAGES)
+def test_embedded_widgets_have_their_state_and_local_javascript(site, name):
+    path, page = _page(site, name)
+    views = [json.loads(text) for attrs, text in page.scripts if attrs.get("type") == "application/vnd.jupyter.widget-view+json"]
+    if not views:
+        pytest.skip("no widgets on this page")
+    states = [json.loads(text) for attrs, text in page.scripts if attrs.get("type") == "application/vnd.jupyter.widget-state+json"]
+    assert len(states) == 1, "a page with widgets needs exactly one widget-state script"
+    models = states[0]["state"]
+    for view in views:
+        assert view["model_id"] in models, f"widget view {view['model_id']} has no saved state"
+    sources = [url for url in page.loads if url.endswith(".js") or ".js?" in url]
+    for needed in ("require.js", "embed-amd.js"):
+        found = [url for url in sources if needed in url]
+        assert found, f"{name} has widgets but does not load {needed}"
+        assert _local_target(path, found[0]).is_file()
+
+
+@pytest.mark.parametrize("name", [n for n in TOC_PAGES if n.startswith("notebooks/")])
+def test_notebook_pages_show_no_errors(site, name):
+    path, page = _page(site, name)
+    html = path.read_text(encoding="utf-8")
+    source = json.loads((ROOT / f"{name}.ipynb").read_text())
+    allowed = sum("raises-exception" in c.get("metadata", {}).get("tags", []) for c in source["cells"])
+    errors = len(re.findall(r'class="[^"]*\boutput\s+traceback\b', html))
+    assert errors == allowed, f"{name} shows {errors} error outputs, {allowed} expected"
+    assert "Model: " in html, "the page does not show which model was used"
+
+
+@pytest.mark.parametrize("name", TOC_PAGES)
+def test_no_unrendered_myst_roles(site, name):
+    _, page = _page(site, name)
+    text = " ".join(page.text)
+    leftovers = re.findall(r"\{(?:glue|glue:text|cite|cite:p|cite:t|doc|ref|eq|numref)\}`", text)
+    assert not leftovers, f"{name} shows raw MyST roles: {leftovers[:5]}"

@@ -1,0 +1,148 @@
+"""Rules of the repository that keep the book honest and reproducible."""
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+PAGES = sorted((ROOT / "book").glob("*.md"))
+
+
+def _toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        for chapter in part["chapters"]:
+            files.append(chapter["file"])
+            files += [s["file"] for s in chapter.get("sections", [])]
+    return files
+
+
+def _markdown(nb_path):
+    nb = json.loads(nb_path.read_text())
+    return [("".join(c["source"])) for c in nb["cells"] if c["cell_type"] == "markdown"]
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no notebooks found in notebooks/"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_are_committed_without_outputs(path):
+    nb = json.loads(path.read_text())
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] == "code":
+            assert cell.get("outputs") == [], f"{path.name} cell {i} has outputs: clear them before committing"
+            assert cell.get("execution_count") is None, f"{path.name} cell {i} has an execution count"
+    assert "widgets" not in nb["metadata"], f"{path.name} carries saved widget state"
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_are_valid(path):
+    import nbformat
+
+    nbformat.validate(nbformat.read(path, as_version=4))
+
+
+def test_toc_lists_every_chapter_and_every_entry_exists():
+    files = _toc_files()
+    for entry in files:
+        candidates = [ROOT / f"{entry}{ext}" for ext in (".md", ".ipynb")] + [ROOT / entry]
+        assert any(c.is_file() for c in candidates), f"_toc.yml lists {entry}, which does not exist"
+    listed = {Path(f).with_suffix("").as_posix() for f in files}
+    for nb in NOTEBOOKS:
+        assert nb.relative_to(ROOT).with_suffix("").as_posix() in listed, f"{nb.name} is not in _toc.yml"
+    for page in PAGES:
+        assert page.relative_to(ROOT).with_suffix("").as_posix() in listed, f"{page.name} is not in _toc.yml"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_chapters_have_objectives_time_and_hidden_solutions(path):
+    cells = _markdown(path)
+    head = cells[0]
+    for needed in ("Learning objectives", "Prerequisites", "Estimated time"):
+        assert needed in head, f"{path.name}: the first cell must state '{needed}'"
+    text = "\n".join(cells)
+    assert re.search(r"^## Exercises", text, re.M), f"{path.name} has no Exercises section"
+    assert text.count("<details>") >= 3, f"{path.name}: at least three exercises with hidden solutions"
+    assert re.search(r"^## Summary", text, re.M), f"{path.name} has no Summary section"
+
+
+def test_requirements_are_pinned():
+    lines = [
+        line.split("#")[0].strip()
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+    ]
+    reqs = [line for line in lines if line]
+    assert reqs
+    for req in reqs:
+        assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[A-Za-z0-9_.+\-]+", req), f"not pinned with ==: {req}"
+    pins = dict(r.split("==") for r in reqs)
+    assert pins["torch"] == "2.14.1" and pins["torchvision"] == "0.29.1"
+    assert pins["jupyter-book"] == "1.0.4.post1"
+
+
+def test_ci_runs_make_test_and_nothing_else():
+    commands = [
+        line.strip()
+        for line in (ROOT / ".ci" / "run").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert commands[-1] == "exec make test"
+    assert all(c.startswith(("set ", "cd ", "exec make test")) for c in commands), commands
+
+
+def test_readme_shows_the_two_commands():
+    readme = (ROOT / "README.md").read_text()
+    assert "make book" in readme and "make test" in readme
+
+
+def _model_facts():
+    """Numbers that belong to the models: they must be computed and glued, never typed."""
+    import torchvision
+
+    from tutorial_utils import load_model
+
+    facts = set()
+    lite = load_model("efficientnet_lite0", verbose=False)
+    resnet = torchvision.models.resnet50()
+    crop = torchvision.models.ResNet50_Weights.DEFAULT.transforms().crop_size[0]
+    for K, n_params, n_classes in (
+        (lite.num_channels, lite.num_parameters(), lite.num_classes),
+        (resnet.fc.in_features, sum(p.numel() for p in resnet.parameters()), resnet.fc.out_features),
+    ):
+        facts |= {f"{K}", f"{K:,}", f"{n_params:,}", f"{n_params}", f"{n_classes}", f"{n_classes:,}"}
+    facts |= {str(lite.input_size[0]), str(crop)}
+    import torch
+
+    with torch.no_grad():
+        _, f = lite.forward_features(torch.zeros(1, 3, *lite.input_size))
+    h = f.shape[-1]
+    facts |= {f"{h}×{h}", f"{h}x{h}"}
+    return facts
+
+
+def test_prose_does_not_type_model_facts():
+    facts = _model_facts()
+    pattern = re.compile(r"(?<![\w.,])(" + "|".join(re.escape(f) for f in sorted(facts, key=len, reverse=True)) + r")(?![\w]|[.,]\d)")
+    texts = [(p.name, p.read_text()) for p in PAGES] + [
+        (f"{nb.name} markdown cell {i}", md) for nb in NOTEBOOKS for i, md in enumerate(_markdown(nb))
+    ]
+    offenders = [(where, m.group(0)) for where, text in texts for m in pattern.finditer(text)]
+    assert not offenders, f"model facts typed into prose (compute and glue them instead): {offenders}"
+
+
+def test_git_ignores_build_products():
+    result = subprocess.run(
+        ["git", "check-ignore", ".venv", "_build", "book/_vendor/node_modules", "book/_vendor/site"],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    if result.returncode == 128:
+        pytest.skip("not a git checkout")
+    assert len(result.stdout.split()) == 4, result.stdout
