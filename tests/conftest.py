@@ -1,11 +1,14 @@
 """Shared fixtures. Tests never touch the network or the user's torch cache."""
 
-import os
+import sys
+from pathlib import Path
 
 import matplotlib
 import pytest
 
 matplotlib.use("Agg")
+# Let test modules import the small helpers that live beside this file.
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture(autouse=True)

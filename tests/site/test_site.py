@@ -11,9 +11,8 @@ from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import pytest
-import yaml
+from book_layout import ROOT, toc_files
 
-ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "_build" / "html"
 
 # Tags and attributes that make a browser fetch something while loading a page.
@@ -67,17 +66,7 @@ class Page(HTMLParser):
             self.text.append(data)
 
 
-def _toc_pages():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        for chapter in part["chapters"]:
-            files.append(chapter["file"])
-            files += [s["file"] for s in chapter.get("sections", [])]
-    return [str(Path(f).with_suffix("")) for f in files]
-
-
-TOC_PAGES = _toc_pages()
+TOC_PAGES = toc_files()
 
 
 @pytest.fixture(scope="session")
