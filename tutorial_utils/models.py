@@ -338,8 +338,16 @@ def _probe(url: str, timeout: float) -> str | None:
 
     Runs in a thread because name resolution ignores socket timeouts and can hang.
     """
+    import urllib.request
+
     parsed = urlparse(url)
     host, port = parsed.hostname, parsed.port or (443 if parsed.scheme == "https" else 80)
+    proxy = urllib.request.getproxies().get(parsed.scheme)
+    if proxy and not urllib.request.proxy_bypass(host):
+        # Behind a proxy the weights server itself is not reachable directly,
+        # but the download (through the proxy) may still work: probe the proxy.
+        proxied = urlparse(proxy if "://" in proxy else f"http://{proxy}")
+        host, port = proxied.hostname, proxied.port or 80
     result: list[str | None] = ["timed out after %.0f s" % timeout]
 
     def attempt() -> None:

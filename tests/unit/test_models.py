@@ -266,3 +266,18 @@ def test_corrupt_cached_weights(_isolated_torch_home, capsys, offline):
     with pytest.raises(WeightsUnavailableError, match="corrupt"):
         load_model("resnet50")
     assert load_model().name == "efficientnet_lite0"  # auto still falls back
+
+
+def test_probe_goes_through_a_configured_proxy(monkeypatch):
+    seen = []
+
+    def connect(address, timeout):
+        seen.append(address)
+        raise OSError("refused")
+
+    monkeypatch.setenv("https_proxy", "http://proxy.example:3128")
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.setattr(models.socket, "create_connection", connect)
+    assert models._probe("https://download.example/x.pth", timeout=1) is not None
+    assert seen == [("proxy.example", 3128)]
