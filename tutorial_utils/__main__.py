@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{model.num_parameters():,} parameters")
         return 0
     try:
-        models._load_resnet50(download=True)
+        models._load_resnet50()
     except models.WeightsUnavailableError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

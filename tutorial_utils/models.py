@@ -363,43 +363,39 @@ def _probe(url: str, timeout: float) -> str | None:
     return result[0]
 
 
-_offline_reason: str | None = None  # remembered for this process once a download failed
+_offline_reason: str | None = None  # remembered for this process once the server was unreachable
 
 
-def _load_resnet50(download: bool) -> tuple[nn.Module, object]:
+def _unavailable(cause: str, advice: str) -> WeightsUnavailableError:
+    return WeightsUnavailableError(f"{cause[0].upper()}{cause[1:]}. {advice}", cause)
+
+
+def _load_resnet50() -> tuple[nn.Module, object]:
+    """ResNet50 with torchvision's ImageNet weights: from the cache, else downloaded once."""
     global _offline_reason
     import torchvision
 
     weights = _resnet50_weights()
     path = resnet50_weights_path()
     if not path.is_file():
-        where = (
-            f"Put the file {path.name} in {path.parent} (download it from {weights.url} "
-            f"on a machine with internet, or run `python -m tutorial_utils fetch-weights` there), "
-            f"or point TORCH_HOME to a folder whose hub/checkpoints holds it."
-        )
-        if not download:
-            cause = f"the ResNet50 weights are not cached at {path}"
-            raise WeightsUnavailableError(f"{cause[0].upper()}{cause[1:]}. {where}", cause)
         reason = _offline_reason or _probe(weights.url, PROBE_TIMEOUT)
         if reason is not None:
             _offline_reason = reason
-            cause = (
+            raise _unavailable(
                 f"the ResNet50 weights are not cached at {path} and could not be downloaded "
-                f"({urlparse(weights.url).hostname}: {reason})"
+                f"({urlparse(weights.url).hostname}: {reason})",
+                f"Put the file {path.name} in {path.parent} (download it from {weights.url} "
+                "on a machine with internet, or run `python -m tutorial_utils fetch-weights` "
+                "there), or point TORCH_HOME to a folder whose hub/checkpoints holds it.",
             )
-            raise WeightsUnavailableError(f"{cause[0].upper()}{cause[1:]}. {where}", cause)
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)
     try:
         net = torchvision.models.resnet50(weights=weights, progress=True)
     except Exception as err:  # network drop mid-download, corrupt cache, bad hash…
-        _offline_reason = _offline_reason or f"{type(err).__name__}: {err}"
-        cause = f"the ResNet50 weights could not be loaded ({type(err).__name__}: {err})"
-        raise WeightsUnavailableError(
-            f"{cause[0].upper()}{cause[1:]}. If the file {path} exists it may be incomplete "
-            "or corrupt: delete it and try again.",
-            cause,
+        raise _unavailable(
+            f"the ResNet50 weights could not be loaded ({type(err).__name__}: {err})",
+            f"If the file {path} exists it may be incomplete or corrupt: delete it and try again.",
         ) from err
     finally:
         socket.setdefaulttimeout(previous)
@@ -407,7 +403,7 @@ def _load_resnet50(download: bool) -> tuple[nn.Module, object]:
 
 
 def _resnet50_model(status: str) -> CamModel:
-    net, weights = _load_resnet50(download=True)
+    net, weights = _load_resnet50()
     t = weights.transforms()
     crop = int(t.crop_size[0])
     prep = _Preprocessing(
