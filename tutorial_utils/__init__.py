@@ -6,13 +6,15 @@ The package follows the book's data path, one module per step::
     model.preprocess      tensor 1×3×H×W                       (models)
     model.forward_features  logits, feature maps K×h×w         (models)
     class_activation_map  raw M_c, h×w                         (cam)
-    plot_top_k            figures                              (viz)
+    upsample              H×W, same units                      (cam)
+    normalise             [0, 1] map                           (cam)
+    overlay, plot_top_k   figures                              (viz)
 
 Notebooks import from here (``from tutorial_utils import load_model``) and
 never from the modules' private helpers.
 """
 
-from .cam import class_activation_map
+from .cam import NORMALISATIONS, class_activation_map, normalise, upsample
 from .images import ImageLoadError, MAX_PIXELS, as_rgb_uint8, load_image, sample_image_names
 from .models import (
     CHOICES,
@@ -23,10 +25,12 @@ from .models import (
     load_model,
     resnet50_weights_path,
 )
-from .viz import plot_top_k
+from .viz import DEFAULT_CMAP, overlay, plot_top_k
 
 __all__ = [
     "CHOICES",
+    "DEFAULT_CMAP",
+    "NORMALISATIONS",
     "MAX_PIXELS",
     "MODEL_ENV",
     "CamModel",
@@ -37,9 +41,12 @@ __all__ = [
     "class_activation_map",
     "load_image",
     "load_model",
+    "normalise",
+    "overlay",
     "plot_top_k",
     "resnet50_weights_path",
     "sample_image_names",
+    "upsample",
 ]
 
 __version__ = "0.1.0"

@@ -22,7 +22,7 @@ from typing import Sequence, Union
 import numpy as np
 import torch
 
-__all__ = ["class_activation_map"]
+__all__ = ["NORMALISATIONS", "class_activation_map", "normalise", "upsample"]
 
 ClassIndex = Union[int, Sequence[int]]
 
@@ -148,3 +148,92 @@ def class_activation_map(feature_maps, fc_weight, class_idx: ClassIndex) -> np.n
             )
         result = torch.einsum("bk,bkhw->bhw", w[indices], f)
     return result.cpu().numpy().astype(np.float32, copy=False)
+
+
+def _as_map_array(cam, name: str = "cam") -> np.ndarray:
+    if isinstance(cam, torch.Tensor):
+        cam = cam.detach().cpu().numpy()
+    if not isinstance(cam, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array or torch tensor, got {type(cam).__name__}")
+    if cam.dtype == np.bool_ or not np.issubdtype(cam.dtype, np.number):
+        raise TypeError(f"{name} must hold numbers, got dtype {cam.dtype}")
+    if cam.ndim not in (2, 3) or 0 in cam.shape:
+        raise ValueError(f"{name} must have shape (h, w) or (n, h, w), got {cam.shape}")
+    if not np.isfinite(cam).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return cam
+
+
+def upsample(cam, size) -> np.ndarray:
+    r"""Resize a map to image size with bilinear interpolation, keeping its units.
+
+    ``cam`` has shape ``(h, w)`` or ``(n, h, w)``; ``size`` is ``(H, W)`` or an
+    image whose first two dimensions are used. Values are interpolated, not
+    rescaled, so the result can still be compared with the logits: bilinear
+    interpolation is linear, hence
+    :math:`\operatorname{up}(\sum_k w_k^c f_k) = \sum_k w_k^c \operatorname{up}(f_k)`.
+    Uses ``align_corners=False``: each of the ``h×w`` cells is centred on the
+    image region it summarises.
+
+    >>> upsample(np.array([[0.0, 1.0]]), (1, 4))
+    array([[0.  , 0.25, 0.75, 1.  ]], dtype=float32)
+
+    Raises ``TypeError``/``ValueError`` for a map that is not 2-D or 3-D, holds
+    NaN, or a size that is not two positive integers.
+    """
+    m = _as_map_array(cam).astype(np.float32, copy=False)
+    if isinstance(size, np.ndarray) and size.ndim >= 2:
+        size = size.shape[:2]
+    try:
+        height, width = (int(v) for v in size)
+        ok = all(float(v) == int(v) for v in size)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok or height <= 0 or width <= 0:
+        raise ValueError(f"size must be (height, width) with positive integers, or an image; got {size!r}")
+    t = torch.from_numpy(np.ascontiguousarray(m))
+    batch = t.unsqueeze(1) if t.ndim == 3 else t[None, None]
+    up = torch.nn.functional.interpolate(batch, size=(height, width), mode="bilinear", align_corners=False)
+    up = up[:, 0] if m.ndim == 3 else up[0, 0]
+    return up.numpy()
+
+
+#: The normalisations :func:`normalise` knows.
+NORMALISATIONS = ("minmax", "relu_max")
+
+
+def normalise(cam, method: str = "relu_max") -> np.ndarray:
+    r"""Scale a map to ``[0, 1]`` for display or thresholding, never producing NaN.
+
+    * ``"relu_max"`` (default): :math:`\max(M, 0) / \max(M)`. Negative values —
+      evidence *against* the class — become 0; the strongest positive evidence
+      becomes 1. A map with no positive value becomes all zeros.
+    * ``"minmax"``: :math:`(M - \min M)/(\max M - \min M)`. Uses the whole range;
+      the least supportive location becomes 0 even if it was positive. A constant
+      map becomes all zeros.
+
+    A stack ``(n, h, w)`` is normalised map by map.
+
+    >>> normalise(np.array([[-2.0, 0.0], [1.0, 4.0]]))
+    array([[0.  , 0.  ],
+           [0.25, 1.  ]], dtype=float32)
+
+    Raises ``ValueError`` for an unknown method, NaN or infinite values.
+    """
+    if method not in NORMALISATIONS:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(NORMALISATIONS)}")
+    m = _as_map_array(cam).astype(np.float64)
+    single = m.ndim == 2
+    stack = m[None] if single else m
+    out = np.zeros_like(stack)
+    for i, one in enumerate(stack):
+        if method == "relu_max":
+            top = one.max()
+            if top > 0:
+                out[i] = np.maximum(one, 0.0) / top
+        else:
+            low, high = one.min(), one.max()
+            if high > low:
+                out[i] = (one - low) / (high - low)
+    out = out.astype(np.float32)
+    return out[0] if single else out

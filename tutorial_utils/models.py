@@ -122,6 +122,7 @@ class CamModel(nn.Module):
         status: str,
         fixed_input_size: bool,
         imagenet_top1: float | None,
+        stage_names: Sequence[str],
     ) -> None:
         super().__init__()
         self.features = features
@@ -136,6 +137,7 @@ class CamModel(nn.Module):
         self.imagenet_top1 = imagenet_top1
         self._prep = preprocessing
         self._fixed_input_size = fixed_input_size
+        self._stage_names = tuple(stage_names)
         self.eval()
         for p in self.parameters():
             p.requires_grad_(False)
@@ -186,6 +188,16 @@ class CamModel(nn.Module):
     def feature_layer_name(self) -> str:
         """Dotted name of :attr:`feature_layer` inside this model, e.g. ``features.layer4``."""
         return "features." + list(self.features._modules)[-1]
+
+    @property
+    def stage_layers(self) -> "OrderedDict[str, nn.Module]":
+        """The last module of each stage, by dotted name (e.g. ``features.layer1``), input to output.
+
+        A *stage* is a run of blocks that work at one width (number of
+        channels); the last entry is always :attr:`feature_layer`. Hook these to
+        watch an image travel through the network.
+        """
+        return OrderedDict((name, self.get_submodule(name)) for name in self._stage_names)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
@@ -432,6 +444,7 @@ def _resnet50_model(status: str) -> CamModel:
         status=status,
         fixed_input_size=False,
         imagenet_top1=metrics.get("acc@1"),
+        stage_names=[f"features.{n}" for n in names if n.startswith("layer")],
     )
 
 
@@ -454,6 +467,11 @@ def _lite0_model(status: str) -> CamModel:
             head=nn.Sequential(net._conv_head, net._bn1, activation()),
         )
     )
+    # A stage ends where the next block changes the number of output channels.
+    widths = [block._block_args.output_filters for block in net._blocks]
+    stage_names = [
+        f"features.blocks.{i}" for i in range(len(widths)) if i + 1 == len(widths) or widths[i + 1] != widths[i]
+    ] + ["features.head"]
     size = int(net._global_params.image_size)
     # EfficientNet-Lite was trained on pixels scaled as (p - 127) / 128
     # (MEAN_RGB = 127, STDDEV_RGB = 128 in the reference TensorFlow code).
@@ -480,6 +498,7 @@ def _lite0_model(status: str) -> CamModel:
         status=status,
         fixed_input_size=True,
         imagenet_top1=None,
+        stage_names=stage_names,
     )
 
 

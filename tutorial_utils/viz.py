@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
+
+from .images import as_rgb_uint8
 from .models import Prediction
 
-__all__ = ["plot_top_k"]
+__all__ = ["DEFAULT_CMAP", "overlay", "plot_top_k"]
+
+#: Perceptually uniform and readable by colour-blind readers: lightness rises
+#: steadily from black to pale yellow, so "brighter" always means "more".
+DEFAULT_CMAP = "inferno"
 
 # One colour from the colour-blind-safe Okabe–Ito palette.
 _BAR_COLOUR = "#0072B2"
@@ -51,3 +58,48 @@ def plot_top_k(predictions: Sequence[Prediction], ax=None, title: str | None = N
     if title:
         ax.set_title(title)
     return ax
+
+
+def overlay(image, heatmap, *, alpha: float = 0.5, cmap: str = DEFAULT_CMAP) -> np.ndarray:
+    r"""Blend a heatmap in ``[0, 1]`` over an image; returns RGB ``uint8`` ``H×W×3``.
+
+    ``image`` is RGB ``uint8`` or float in ``[0, 1]`` (``H×W×3``). ``heatmap`` is a
+    2-D map with values in ``[0, 1]`` — use :func:`normalise` first — of any
+    size: it is resized to the image bilinearly. Each pixel becomes
+    :math:`(1-\alpha)\,\text{image} + \alpha\,\text{cmap}(\text{heatmap})`.
+
+    >>> overlay(load_image("coffee"), normalise(cam)).shape   # doctest: +SKIP
+    (400, 600, 3)
+
+    Raises
+    ------
+    TypeError, ValueError
+        An image that is not RGB ``H×W×3``; a heatmap that is not 2-D, holds NaN
+        or values outside ``[0, 1]``; ``alpha`` outside ``[0, 1]``; an unknown
+        colour map.
+    """
+    import matplotlib
+
+    from .cam import _as_map_array, upsample
+
+    rgb = as_rgb_uint8(image, name="image")
+    heat = _as_map_array(heatmap, name="heatmap")
+    if heat.ndim != 2:
+        raise ValueError(f"heatmap must be one 2-D map (h, w), got shape {heat.shape}")
+    low, high = float(heat.min()), float(heat.max())
+    if low < -1e-6 or high > 1 + 1e-6:
+        raise ValueError(
+            f"heatmap values must lie in [0, 1], got [{low:.3g}, {high:.3g}]; "
+            "scale it with normalise(heatmap) first"
+        )
+    if not isinstance(alpha, (int, float)) or not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must be a number between 0 and 1, got {alpha!r}")
+    try:
+        colormap = matplotlib.colormaps[cmap]
+    except KeyError:
+        raise ValueError(f"unknown colour map {cmap!r}; try 'inferno', 'viridis' or 'cividis'") from None
+    if heat.shape != rgb.shape[:2]:
+        heat = upsample(heat, rgb.shape[:2])
+    colours = colormap(np.clip(heat, 0.0, 1.0))[..., :3]
+    blended = (1.0 - alpha) * (rgb / 255.0) + alpha * colours
+    return np.round(blended * 255.0).astype(np.uint8)

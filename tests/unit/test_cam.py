@@ -100,3 +100,81 @@ def test_mean_plus_bias_is_the_logit_on_the_real_model(lite):
     maps = class_activation_map(f, lite.fc_weight, top5)
     rebuilt = maps.mean(axis=(1, 2)) + lite.fc_bias[top5].numpy()
     np.testing.assert_allclose(rebuilt, logits[0, top5].numpy(), atol=1e-4, rtol=1e-5)
+
+
+# ------------------------------------------------------------------ upsample
+from tutorial_utils import normalise, upsample  # noqa: E402
+
+
+def test_upsample_shapes_and_units():
+    m = np.arange(12, dtype=np.float32).reshape(3, 4)
+    up = upsample(m, (30, 40))
+    assert up.shape == (30, 40) and up.dtype == np.float32
+    assert m.min() - 1e-5 <= up.min() and up.max() <= m.max() + 1e-5  # bilinear never overshoots
+    np.testing.assert_array_equal(upsample(m, m.shape), m)  # same size: unchanged
+    stack = upsample(np.stack([m, 2 * m]), np.zeros((30, 40, 3), np.uint8))  # size from an image
+    assert stack.shape == (2, 30, 40)
+    np.testing.assert_allclose(stack[1], 2 * up, rtol=1e-6)
+
+
+def test_upsample_is_linear_so_weighting_and_upsampling_commute(fw):
+    f, w = fw
+    c = 2
+    after = upsample(class_activation_map(f, w, c), (25, 30))
+    before = np.einsum("k,khw->hw", w[c], upsample(f, (25, 30)))
+    np.testing.assert_allclose(after, before, rtol=1e-4, atol=1e-4)
+
+
+def test_upsample_matches_torch_bilinear_without_align_corners():
+    m = np.random.default_rng(1).normal(size=(7, 7)).astype(np.float32)
+    ref = torch.nn.functional.interpolate(torch.from_numpy(m)[None, None], size=(50, 60), mode="bilinear", align_corners=False)
+    np.testing.assert_allclose(upsample(m, (50, 60)), ref[0, 0].numpy())
+
+
+@pytest.mark.parametrize(
+    "cam,size,error,pattern",
+    [
+        (np.zeros((2, 2)), (0, 5), ValueError, "positive"),
+        (np.zeros((2, 2)), (2.5, 5), ValueError, "positive integers"),
+        (np.zeros((2, 2)), "big", ValueError, "size"),
+        (np.zeros(4), (2, 2), ValueError, r"\(h, w\)"),
+        (np.full((2, 2), np.nan), (4, 4), ValueError, "NaN"),
+        ([[1.0]], (4, 4), TypeError, "numpy array"),
+    ],
+)
+def test_upsample_bad_input(cam, size, error, pattern):
+    with pytest.raises(error, match=pattern):
+        upsample(cam, size)
+
+
+# ----------------------------------------------------------------- normalise
+def test_relu_max():
+    m = np.array([[-3.0, 0.0], [2.0, 4.0]])
+    np.testing.assert_allclose(normalise(m), [[0, 0], [0.5, 1]])
+    np.testing.assert_allclose(normalise(m, "relu_max"), normalise(m))
+
+
+def test_minmax():
+    m = np.array([[-3.0, 0.0], [2.0, 5.0]])
+    np.testing.assert_allclose(normalise(m, "minmax"), [[0, 3 / 8], [5 / 8, 1]])
+
+
+@pytest.mark.parametrize("method", ["minmax", "relu_max"])
+@pytest.mark.parametrize("m", [np.full((3, 3), 2.5), np.full((3, 3), -1.0), np.zeros((3, 3)), -np.arange(9.0).reshape(3, 3)])
+def test_normalise_never_gives_nan(method, m):
+    out = normalise(m, method)
+    assert np.isfinite(out).all() and out.min() >= 0 and out.max() <= 1
+    if method == "relu_max" and m.max() <= 0:
+        assert not out.any()  # no positive evidence: nothing lights up
+
+
+def test_normalise_stack_is_per_map():
+    stack = np.stack([np.array([[0.0, 1.0]]), np.array([[0.0, 10.0]])])
+    np.testing.assert_allclose(normalise(stack), [[[0, 1]], [[0, 1]]])
+
+
+def test_normalise_bad_input():
+    with pytest.raises(ValueError, match="unknown method.*minmax"):
+        normalise(np.ones((2, 2)), "softmax")
+    with pytest.raises(ValueError, match="NaN"):
+        normalise(np.array([[np.inf, 1.0]]))

@@ -91,6 +91,22 @@ def test_feature_layer_output_is_the_feature_maps(lite):
     assert lite.get_submodule(lite.feature_layer_name) is lite.feature_layer
 
 
+def test_stage_layers_end_with_the_feature_layer(lite):
+    stages = lite.stage_layers
+    assert list(stages.values())[-1] is lite.feature_layer
+    shapes = []
+    hooks = [m.register_forward_hook(lambda m, i, o: shapes.append(tuple(o.shape))) for m in stages.values()]
+    try:
+        with torch.no_grad():
+            lite(lite.preprocess(load_image("coffee")))
+    finally:
+        for h in hooks:
+            h.remove()
+    widths = [s[1] for s in shapes]
+    assert len(shapes) == len(stages) and widths == sorted(widths) and len(set(widths)) == len(widths)
+    assert shapes[-1][1] == lite.num_channels
+
+
 def test_gap_then_fc_is_the_logits(lite):
     with torch.no_grad():
         logits, f = lite.forward_features(lite.preprocess(load_image("chelsea")))
@@ -249,6 +265,7 @@ def test_cached_resnet50_weights_are_used(_isolated_torch_home, capsys, offline)
     assert model.num_channels == reference.fc.in_features
     assert model.feature_layer is model.features.layer4
     assert model.feature_layer_name == "features.layer4"
+    assert list(model.stage_layers) == [f"features.layer{i}" for i in range(1, 5)]
     x = model.preprocess(load_image("coffee"))
     with torch.no_grad():
         logits, f = model.forward_features(x)

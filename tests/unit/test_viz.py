@@ -1,0 +1,49 @@
+import matplotlib
+import numpy as np
+import pytest
+
+from tutorial_utils import overlay, plot_top_k
+from tutorial_utils.models import Prediction
+
+
+def test_overlay_uint8_and_float_images_agree():
+    img = np.full((20, 30, 3), 100, np.uint8)
+    heat = np.linspace(0, 1, 6).reshape(2, 3)
+    a = overlay(img, heat)
+    b = overlay(img / 255.0, heat)
+    assert a.shape == (20, 30, 3) and a.dtype == np.uint8
+    assert np.abs(a.astype(int) - b.astype(int)).max() <= 1
+
+
+def test_overlay_blends_with_the_colour_map():
+    img = np.zeros((4, 4, 3), np.uint8)
+    heat = np.ones((4, 4))
+    out = overlay(img, heat, alpha=1.0, cmap="viridis")
+    expected = np.round(np.array(matplotlib.colormaps["viridis"](1.0)[:3]) * 255)
+    assert (out == expected).all()
+    assert (overlay(img, heat, alpha=0.0) == img).all()
+
+
+@pytest.mark.parametrize(
+    "image,heat,kwargs,error,pattern",
+    [
+        (np.zeros((3, 8, 8)), np.zeros((2, 2)), {}, ValueError, "channels-first"),
+        (np.zeros((8, 8, 3), np.uint8), np.zeros((2, 2, 2)), {}, ValueError, "one 2-D map"),
+        (np.zeros((8, 8, 3), np.uint8), np.full((2, 2), 3.0), {}, ValueError, "normalise"),
+        (np.zeros((8, 8, 3), np.uint8), np.full((2, 2), np.nan), {}, ValueError, "NaN"),
+        (np.zeros((8, 8, 3), np.uint8), np.zeros((2, 2)), {"alpha": 1.5}, ValueError, "alpha"),
+        (np.zeros((8, 8, 3), np.uint8), np.zeros((2, 2)), {"cmap": "nope"}, ValueError, "colour map"),
+        (np.zeros((8, 8, 3), np.uint8), np.zeros((2, 2), bool), {}, TypeError, "numbers"),
+    ],
+)
+def test_overlay_bad_input(image, heat, kwargs, error, pattern):
+    with pytest.raises(error, match=pattern):
+        overlay(image, heat, **kwargs)
+
+
+def test_plot_top_k():
+    preds = [Prediction(1, "a", 0.9, 3.0), Prediction(2, "b", 0.05, 1.0)]
+    ax = plot_top_k(preds, title="t")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["b", "a"]
+    with pytest.raises(TypeError, match="Prediction"):
+        plot_top_k([])
