@@ -190,7 +190,10 @@ def upsample(cam, size) -> np.ndarray:
     except (TypeError, ValueError):
         ok = False
     if not ok or height <= 0 or width <= 0:
-        raise ValueError(f"size must be (height, width) with positive integers, or an image; got {size!r}")
+        raise ValueError(
+            f"size must be (height, width) with positive integers, or an image; got {size!r}"
+            + (" (for an image's shape, pass shape[:2] or the image itself)" if isinstance(size, tuple) and len(size) == 3 else "")
+        )
     t = torch.from_numpy(np.ascontiguousarray(m))
     batch = t.unsqueeze(1) if t.ndim == 3 else t[None, None]
     up = torch.nn.functional.interpolate(batch, size=(height, width), mode="bilinear", align_corners=False)
