@@ -7,6 +7,8 @@ The package follows the book's data path, one module per step::
     model.forward_features  logits, feature maps K×h×w         (models)
     class_activation_map  raw M_c, h×w                         (cam)
     upsample              H×W, same units                      (cam)
+    superpixels           segments H×W                         (slic)
+    secam                 per-superpixel mean, H×W             (secam)
     normalise             [0, 1] map                           (cam)
     overlay, plot_top_k   figures                              (viz)
 
@@ -25,6 +27,8 @@ from .models import (
     load_model,
     resnet50_weights_path,
 )
+from .secam import secam, threshold_mask
+from .slic import SlicTrace, slic_from_scratch, superpixels
 from .viz import DEFAULT_CMAP, overlay, plot_top_k
 
 __all__ = [
@@ -36,6 +40,7 @@ __all__ = [
     "CamModel",
     "ImageLoadError",
     "Prediction",
+    "SlicTrace",
     "WeightsUnavailableError",
     "as_rgb_uint8",
     "class_activation_map",
@@ -46,6 +51,10 @@ __all__ = [
     "plot_top_k",
     "resnet50_weights_path",
     "sample_image_names",
+    "secam",
+    "slic_from_scratch",
+    "superpixels",
+    "threshold_mask",
     "upsample",
 ]
 

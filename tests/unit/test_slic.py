@@ -1,0 +1,88 @@
+import numpy as np
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from tutorial_utils import SlicTrace, load_image, slic_from_scratch, superpixels
+from tutorial_utils.slic import gradient_magnitude, slic_distance
+
+TOY = np.array(
+    [[10, 10, 10, 20, 20], [10, 10, 10, 20, 20], [10, 10, 10, 20, 20], [30, 30, 30, 40, 40], [30, 30, 30, 40, 40]]
+)
+
+
+def test_worked_distance():
+    # pixel (2, 2) against centre (1, 1), m = 10, S = 2.5: D = sqrt(32)
+    assert slic_distance([10], [10], (2, 2), (1, 1), m=10, S=2.5) == pytest.approx(np.sqrt(32))
+
+
+def test_toy_ends_in_four_blocks():
+    trace = SlicTrace(0.0, None, None)
+    labels = slic_from_scratch(TOY, n_segments=4, compactness=10, convert_to_lab=False, trace=trace)
+    assert trace.S == pytest.approx(2.5)
+    assert len(trace.grid_centres) == 4
+    # The four blocks of equal intensity are exactly the four superpixels.
+    assert adjusted_rand_score(TOY.ravel(), labels.ravel()) == 1.0
+    assert trace.residuals[-1] < 0.01  # converged
+
+
+def test_centres_move_to_the_lowest_gradient():
+    trace = SlicTrace(0.0, None, None)
+    slic_from_scratch(TOY, n_segments=4, compactness=10, convert_to_lab=False, trace=trace)
+    grad = gradient_magnitude(TOY[..., None].astype(float))
+    for (r, c), (mr, mc) in zip(trace.grid_centres, trace.moved_centres):
+        assert abs(mr - r) <= 1 and abs(mc - c) <= 1
+        window = grad[max(r - 1, 0) : r + 2, max(c - 1, 0) : c + 2]
+        assert grad[mr, mc] == window.min()
+
+
+def test_gradient_matches_the_paper_formula():
+    img = np.arange(16, dtype=float).reshape(4, 4)
+    g = gradient_magnitude(img[..., None])
+    # interior pixel (1, 1): (I[2,1]-I[0,1])^2 + (I[1,2]-I[1,0])^2 = 8^2 + 2^2
+    assert g[1, 1] == 68
+
+
+def test_start_label_and_connectivity_on_a_real_image():
+    img = load_image("coffee")[::4, ::4]
+    labels = slic_from_scratch(img, n_segments=30, compactness=10, start_label=1)
+    assert labels.min() == 1 and labels.shape == img.shape[:2]
+    from scipy import ndimage
+
+    for value in np.unique(labels):  # every superpixel is one connected piece
+        assert ndimage.label(labels == value)[1] == 1
+
+
+def test_agrees_with_scikit_image_more_than_a_grid_does():
+    img = load_image("coffee")[::2, ::2]
+    ours = slic_from_scratch(img, n_segments=60, compactness=10)
+    theirs = superpixels(img, n_segments=60, compactness=10, sigma=0)
+    rows, cols = np.indices(img.shape[:2])
+    grid = (rows // (img.shape[0] // 6)) * 100 + cols // (img.shape[1] // 10)
+    ari = adjusted_rand_score(ours.ravel(), theirs.ravel())
+    assert ari > adjusted_rand_score(grid.ravel(), theirs.ravel())
+    assert ari > 0.3
+
+
+@pytest.mark.parametrize(
+    "kwargs,pattern",
+    [({"n_segments": 0}, "n_segments"), ({"compactness": 0}, "compactness"), ({"n_segments": 2.5}, "n_segments")],
+)
+def test_bad_parameters(kwargs, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        slic_from_scratch(TOY, **kwargs)
+    with pytest.raises(ValueError, match=pattern):
+        superpixels(np.zeros((8, 8, 3), np.uint8), **kwargs)
+
+
+def test_bad_images():
+    with pytest.raises(ValueError, match="H×W"):
+        slic_from_scratch(np.zeros((4, 4, 2)))
+    with pytest.raises(ValueError, match="channels-first"):
+        superpixels(np.zeros((3, 16, 16), np.uint8))
+    with pytest.raises(ValueError, match="normalised"):
+        superpixels(np.full((16, 16, 3), -0.5))
+
+
+def test_superpixels_start_label():
+    labels = superpixels(load_image("chelsea"), n_segments=50, start_label=1)
+    assert labels.min() == 1 and labels.dtype.kind == "i"
