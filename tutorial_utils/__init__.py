@@ -30,6 +30,7 @@ from .models import (
 from .secam import secam, threshold_mask
 from .slic import SlicTrace, slic_from_scratch, superpixels
 from .viz import DEFAULT_CMAP, overlay, plot_top_k
+from .widgets import SecamExplorer
 
 __all__ = [
     "CHOICES",
@@ -40,6 +41,7 @@ __all__ = [
     "CamModel",
     "ImageLoadError",
     "Prediction",
+    "SecamExplorer",
     "SlicTrace",
     "WeightsUnavailableError",
     "as_rgb_uint8",

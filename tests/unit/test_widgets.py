@@ -1,0 +1,58 @@
+import time
+
+import numpy as np
+import pytest
+
+from tutorial_utils import SecamExplorer
+
+
+@pytest.fixture(scope="module")
+def explorer(lite):
+    return SecamExplorer(lite, images=["coffee", "chelsea"])
+
+
+def test_render_defaults_to_the_top_class(explorer):
+    rgb = explorer.render()
+    assert rgb.dtype == np.uint8 and rgb.shape[2] == 3
+    assert explorer.settings["class_index"] == explorer.top_classes("coffee")[0].index
+
+
+def test_threshold_and_opacity_redraw_fast_from_the_cache(explorer):
+    explorer.render(method="SeCAM", n_segments=100, compactness=10)  # fills the caches
+    times = []
+    for t in (0.1, 0.3, 0.5, 0.7):
+        explorer.render(threshold=t, alpha=t)
+        times.append(explorer.last_render_seconds)
+    assert max(times) < 0.2, times
+
+
+def test_threshold_darkens_what_it_drops(explorer):
+    full = explorer.render(threshold=0.0)
+    cut = explorer.render(threshold=0.9)
+    assert cut.sum() < full.sum()
+
+
+def test_caches_are_reused(explorer):
+    explorer.render(image="chelsea", method="SeCAM", n_segments=60)
+    n = len(explorer._segments)
+    start = time.perf_counter()
+    explorer.render(image="chelsea", method="CAM")
+    explorer.render(image="chelsea", method="SeCAM", n_segments=60)
+    assert len(explorer._segments) == n
+    assert time.perf_counter() - start < 0.5
+
+
+def test_bad_settings(explorer):
+    with pytest.raises(ValueError, match="unknown image"):
+        explorer.render(image="nope")
+    with pytest.raises(ValueError, match="method"):
+        explorer.render(method="LIME")
+    with pytest.raises(ValueError, match="unknown settings"):
+        explorer.render(colour="red")
+    with pytest.raises(ValueError, match="threshold"):
+        explorer.render(threshold=2)
+
+
+def test_widget_builds(explorer):
+    ui = explorer.widget
+    assert ui.children[1].value[:4] == b"\x89PNG"

@@ -1,0 +1,183 @@
+"""An interactive CAM / SeCAM explorer for JupyterLab (ipywidgets).
+
+Every expensive step is computed once and cached — the forward pass per image,
+the upsampled CAM per (image, class), the superpixels per (image, n_segments,
+compactness), the SeCAM map per (image, class, n_segments, compactness) — so
+that moving the threshold or the opacity only re-thresholds and re-blends.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from typing import Sequence
+
+import numpy as np
+
+from .cam import class_activation_map, normalise, upsample
+from .images import load_image
+from .secam import secam, threshold_mask
+from .slic import superpixels
+from .viz import overlay
+
+__all__ = ["SecamExplorer"]
+
+METHODS = ("CAM", "SeCAM")
+
+
+class SecamExplorer:
+    """Choose image, class, method, superpixel settings, threshold and opacity; see the map.
+
+    >>> explorer = SecamExplorer(model)          # doctest: +SKIP
+    >>> explorer.widget                          # doctest: +SKIP   (in JupyterLab)
+
+    ``render(**settings)`` draws without widgets and returns the RGB image;
+    ``last_render_seconds`` says how long the last drawing took.
+    Unknown image names or settings raise ``ValueError``.
+    """
+
+    def __init__(
+        self,
+        model,
+        images: Sequence[str] = ("coffee", "chelsea", "astronaut", "rocket"),
+        *,
+        top_k: int = 5,
+    ) -> None:
+        if not images:
+            raise ValueError("images must name at least one image")
+        self.model = model
+        self.image_names = list(images)
+        self.top_k = top_k
+        self.settings = {
+            "image": self.image_names[0],
+            "class_index": None,  # None: the top class of the image
+            "method": "SeCAM",
+            "n_segments": 100,
+            "compactness": 10.0,
+            "threshold": 0.0,
+            "alpha": 0.5,
+        }
+        self._forward: dict = {}
+        self._cam: dict = {}
+        self._segments: dict = {}
+        self._secam: dict = {}
+        self.last_render_seconds = float("nan")
+        self._widget = None
+
+    # ------------------------------------------------------------- caching
+    def _image(self, name: str):
+        if name not in self._forward:
+            import torch
+
+            img = load_image(name)
+            x = self.model.preprocess(img)
+            with torch.no_grad():
+                _, feature_maps = self.model.forward_features(x)
+            self._forward[name] = (img, feature_maps, self.model.top_k(x, k=self.top_k))
+        return self._forward[name]
+
+    def top_classes(self, name: str):
+        """The top-k predictions for an image (cached)."""
+        return self._image(name)[2]
+
+    def _cam_map(self, name: str, c: int) -> np.ndarray:
+        key = (name, c)
+        if key not in self._cam:
+            img, feature_maps, _ = self._image(name)
+            self._cam[key] = upsample(class_activation_map(feature_maps, self.model.fc_weight, c), img)
+        return self._cam[key]
+
+    def _segments_for(self, name: str, n_segments: int, compactness: float) -> np.ndarray:
+        key = (name, n_segments, compactness)
+        if key not in self._segments:
+            self._segments[key] = superpixels(self._image(name)[0], n_segments, compactness)
+        return self._segments[key]
+
+    def _map(self, s: dict) -> np.ndarray:
+        if s["method"] == "CAM":
+            return self._cam_map(s["image"], s["class_index"])
+        key = (s["image"], s["class_index"], s["n_segments"], s["compactness"])
+        if key not in self._secam:
+            segments = self._segments_for(s["image"], s["n_segments"], s["compactness"])
+            self._secam[key] = secam(self._cam_map(s["image"], s["class_index"]), segments)
+        return self._secam[key]
+
+    # ------------------------------------------------------------ drawing
+    def _check(self, s: dict) -> dict:
+        if s["image"] not in self.image_names:
+            raise ValueError(f"unknown image {s['image']!r}; choose one of {self.image_names}")
+        if s["method"] not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {s['method']!r}")
+        if s["class_index"] is None:
+            s["class_index"] = self.top_classes(s["image"])[0].index
+        if not 0.0 <= float(s["threshold"]) <= 1.0 or not 0.0 <= float(s["alpha"]) <= 1.0:
+            raise ValueError("threshold and alpha must lie in [0, 1]")
+        s["n_segments"], s["compactness"] = int(s["n_segments"]), float(s["compactness"])
+        return s
+
+    def render(self, **changes) -> np.ndarray:
+        """Apply ``changes`` to the settings and return the drawn RGB image."""
+        unknown = set(changes) - set(self.settings)
+        if unknown:
+            raise ValueError(f"unknown settings {sorted(unknown)}; known: {sorted(self.settings)}")
+        start = time.perf_counter()
+        s = self._check({**self.settings, **changes})
+        self.settings = s
+        img = self._image(s["image"])[0]
+        values = self._map(s)
+        shown = overlay(img, normalise(values), alpha=s["alpha"])
+        if s["threshold"] > 0:
+            keep = threshold_mask(values, s["threshold"])
+            shown = np.where(keep[..., None], shown, (shown * 0.3).astype(np.uint8))
+        self.last_render_seconds = time.perf_counter() - start
+        return shown
+
+    # ------------------------------------------------------------ widgets
+    @property
+    def widget(self):
+        """The ipywidgets user interface (built on first use)."""
+        if self._widget is None:
+            self._widget = self._build()
+        return self._widget
+
+    def _build(self):
+        import ipywidgets as w
+        from PIL import Image
+
+        style = {"description_width": "110px"}
+        image = w.Dropdown(options=self.image_names, value=self.settings["image"], description="image", style=style)
+        klass = w.Dropdown(description="class", style=style)
+        method = w.ToggleButtons(options=METHODS, value=self.settings["method"], description="method", style=style)
+        n_seg = w.IntSlider(value=100, min=20, max=400, step=20, description="n_segments", style=style,
+                            continuous_update=False)
+        comp = w.FloatSlider(value=10.0, min=1.0, max=40.0, step=1.0, description="compactness", style=style,
+                             continuous_update=False)
+        thresh = w.FloatSlider(value=0.0, min=0.0, max=0.95, step=0.05, description="threshold (·max)", style=style)
+        alpha = w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="opacity", style=style)
+        picture = w.Image(format="png")
+        status = w.HTML()
+
+        def set_classes(name):
+            klass.options = [(f"{p.label} ({p.probability:.1%})", p.index) for p in self.top_classes(name)]
+            klass.value = klass.options[0][1]
+
+        def draw(*_):
+            rgb = self.render(image=image.value, class_index=klass.value, method=method.value,
+                              n_segments=n_seg.value, compactness=comp.value,
+                              threshold=thresh.value, alpha=alpha.value)
+            buffer = io.BytesIO()
+            Image.fromarray(rgb).save(buffer, format="png")
+            picture.value = buffer.getvalue()
+            status.value = f"<small>drawn in {self.last_render_seconds * 1000:.0f} ms</small>"
+
+        def on_image(change):
+            set_classes(change["new"])
+            draw()
+
+        set_classes(image.value)
+        image.observe(on_image, names="value")
+        for control in (klass, method, n_seg, comp, thresh, alpha):
+            control.observe(draw, names="value")
+        draw()
+        controls = w.VBox([image, klass, method, n_seg, comp, thresh, alpha, status])
+        return w.HBox([controls, picture])
