@@ -154,7 +154,7 @@ class SecamExplorer:
                              continuous_update=False)
         thresh = w.FloatSlider(value=0.0, min=0.0, max=0.95, step=0.05, description="threshold (·max)", style=style)
         alpha = w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="opacity", style=style)
-        picture = w.Image(format="png")
+        picture = w.Image(format="png", layout=w.Layout(max_width="100%", height="auto"))
         status = w.HTML()
 
         def set_classes(name):
@@ -179,5 +179,7 @@ class SecamExplorer:
         for control in (klass, method, n_seg, comp, thresh, alpha):
             control.observe(draw, names="value")
         draw()
-        controls = w.VBox([image, klass, method, n_seg, comp, thresh, alpha, status])
-        return w.HBox([controls, picture])
+        # Controls in two columns above the picture: the layout fits a narrow page.
+        left = w.VBox([image, klass, method, status])
+        right = w.VBox([n_seg, comp, thresh, alpha])
+        return w.VBox([w.HBox([left, right]), picture])

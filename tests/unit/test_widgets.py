@@ -55,4 +55,4 @@ def test_bad_settings(explorer):
 
 def test_widget_builds(explorer):
     ui = explorer.widget
-    assert ui.children[1].value[:4] == b"\x89PNG"
+    assert ui.children[1].value[:4] == b"\x89PNG"  # the picture, below the controls
