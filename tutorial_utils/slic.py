@@ -38,6 +38,13 @@ class SlicTrace:
     before_connectivity: np.ndarray | None = None
 
 
+def _check_parameters(n_segments, compactness) -> None:
+    if not isinstance(n_segments, (int, np.integer)) or n_segments < 1:
+        raise ValueError(f"n_segments must be a positive integer, got {n_segments!r}")
+    if not compactness > 0:
+        raise ValueError(f"compactness must be positive, got {compactness!r}")
+
+
 def _features(image, convert_to_lab: bool) -> np.ndarray:
     img = np.asarray(image)
     if img.ndim == 2:
@@ -172,10 +179,7 @@ def slic_from_scratch(
 
     Raises ``ValueError`` for a wrong image shape or non-positive parameters.
     """
-    if not isinstance(n_segments, (int, np.integer)) or n_segments < 1:
-        raise ValueError(f"n_segments must be a positive integer, got {n_segments!r}")
-    if not compactness > 0:
-        raise ValueError(f"compactness must be positive, got {compactness!r}")
+    _check_parameters(n_segments, compactness)
     feats = _features(image, convert_to_lab)
     height, width, n_channels = feats.shape
     S, grid = _grid(height, width, int(n_segments))
@@ -255,10 +259,7 @@ def superpixels(
     from .images import as_rgb_uint8
 
     rgb = as_rgb_uint8(image, name="image")
-    if not isinstance(n_segments, (int, np.integer)) or n_segments < 1:
-        raise ValueError(f"n_segments must be a positive integer, got {n_segments!r}")
-    if not compactness > 0:
-        raise ValueError(f"compactness must be positive, got {compactness!r}")
+    _check_parameters(n_segments, compactness)
     return slic(
         rgb,
         n_segments=int(n_segments),
