@@ -17,6 +17,7 @@ never from the modules' private helpers.
 """
 
 from .cam import NORMALISATIONS, class_activation_map, normalise, upsample
+from .gradients import LayerCapture, grad_cam, hires_cam
 from .images import ImageLoadError, MAX_PIXELS, as_rgb_uint8, load_image, sample_image_names
 from .models import (
     CHOICES,
@@ -40,12 +41,15 @@ __all__ = [
     "MODEL_ENV",
     "CamModel",
     "ImageLoadError",
+    "LayerCapture",
     "Prediction",
     "SecamExplorer",
     "SlicTrace",
     "WeightsUnavailableError",
     "as_rgb_uint8",
     "class_activation_map",
+    "grad_cam",
+    "hires_cam",
     "load_image",
     "load_model",
     "normalise",
