@@ -70,6 +70,8 @@ class LayerCapture:
 
 def _resolve_layer(model: nn.Module, layer) -> nn.Module:
     if layer is None:
+        if not hasattr(model, "feature_layer"):
+            raise ValueError("this model has no feature_layer: pass layer= explicitly")
         return model.feature_layer
     if isinstance(layer, str):
         try:
@@ -111,9 +113,11 @@ def _activations_and_gradients(model, x, class_idx, layer):
     target = _resolve_layer(model, layer)
     if hasattr(model, "_check_input"):
         model._check_input(x)
-    indices = _class_indices(class_idx, x.shape[0], model.num_classes)
+    if not isinstance(x, torch.Tensor) or x.ndim != 4:
+        raise TypeError("x must be a (B, 3, H, W) tensor: call model.preprocess(image) first")
     with LayerCapture(target) as capture:
         logits = model(x)
+    indices = _class_indices(class_idx, x.shape[0], logits.shape[1])
     if capture.activations is None:
         raise RuntimeError("the layer did not run during the forward pass")
     A = capture.activations
@@ -133,8 +137,9 @@ ClassIndex = Union[int, Sequence[int]]
 def grad_cam(model, x: torch.Tensor, class_idx: ClassIndex, layer=None) -> np.ndarray:
     r"""Grad-CAM :math:`L^c = \mathrm{ReLU}(\sum_k \alpha_k^c A^k)` at ``layer``'s resolution.
 
-    ``model`` is what :func:`load_model` returns, ``x`` what its ``preprocess``
-    returns (a batch is fine); ``class_idx`` an int or one int per image;
+    ``model`` is what :func:`load_model` returns (any ``nn.Module`` classifier
+    works with an explicit ``layer``), ``x`` what its ``preprocess`` returns (a
+    batch is fine); ``class_idx`` an int or one int per image;
     ``layer`` ``None`` (the layer feeding global average pooling), a dotted name
     (``"features.layer3"``) or a module of the model. Returns the unnormalised
     map, ``(h, w)`` for one image or ``(B, h, w)``.
