@@ -29,6 +29,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .cam import _index_list
+
 __all__ = ["LayerCapture", "grad_cam", "hires_cam"]
 
 
@@ -87,20 +89,13 @@ def _resolve_layer(model: nn.Module, layer) -> nn.Module:
 
 
 def _class_indices(class_idx, batch: int, num_classes: int) -> list[int]:
-    if isinstance(class_idx, torch.Tensor):
-        class_idx = class_idx.tolist()
-    if isinstance(class_idx, (list, tuple, np.ndarray, range)):
-        indices = [int(i) for i in class_idx]
-        if len(indices) != batch:
-            raise ValueError(f"x holds {batch} images but class_idx has {len(indices)} entries; "
-                             "give one class per image, or one int for all")
-    elif isinstance(class_idx, (int, np.integer)) and not isinstance(class_idx, bool):
-        indices = [int(class_idx)] * batch
-    else:
-        raise TypeError(f"class_idx must be an int or a sequence of ints, got {type(class_idx).__name__}")
-    for i in indices:
-        if not 0 <= i < num_classes:
-            raise IndexError(f"class_idx {i} is out of range for {num_classes} classes")
+    """One checked class index per image; a single int applies to every image."""
+    indices, single = _index_list(class_idx, num_classes)
+    if single:
+        return indices * batch
+    if len(indices) != batch:
+        raise ValueError(f"x holds {batch} images but class_idx has {len(indices)} entries; "
+                         "give one class per image, or one int for all")
     return indices
 
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .cam import _as_map_array
+
 __all__ = ["secam", "threshold_mask"]
 
 
@@ -50,7 +52,7 @@ def secam(cam, segments) -> np.ndarray:
     TypeError
         ``segments`` is not an integer array, or ``cam`` is not numeric.
     """
-    m = _as_array(cam, "cam")
+    m = _as_map_array(cam, "cam")  # numbers, finite, (h, w) or (n, h, w)
     seg = _as_array(segments, "segments")
     if m.ndim != 2 or seg.ndim != 2:
         raise ValueError(f"cam and segments must be 2-D maps, got shapes {m.shape} and {seg.shape}")
@@ -62,10 +64,6 @@ def secam(cam, segments) -> np.ndarray:
         )
     if not np.issubdtype(seg.dtype, np.integer):
         raise TypeError(f"segments must hold integer labels, got dtype {seg.dtype}")
-    if m.dtype == np.bool_ or not np.issubdtype(m.dtype, np.number):
-        raise TypeError(f"cam must hold numbers, got dtype {m.dtype}")
-    if not np.isfinite(m).all():
-        raise ValueError("cam contains NaN or infinite values")
     # Map arbitrary labels to 0 … n-1, then sum and count per superpixel in one pass each.
     _, index = np.unique(seg.ravel(), return_inverse=True)
     sums = np.bincount(index, weights=m.ravel().astype(np.float64))
