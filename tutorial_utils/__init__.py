@@ -17,7 +17,17 @@ never from the modules' private helpers.
 """
 
 from .cam import NORMALISATIONS, class_activation_map, normalise, upsample
-from .gradients import LayerCapture, grad_cam, hires_cam
+from .featurevis import FeatureVisResult, activation_maximisation
+from .gradients import (
+    GuidedBackprop,
+    LayerCapture,
+    grad_cam,
+    guided_backprop,
+    guided_grad_cam,
+    hires_cam,
+    seg_grad_cam,
+    seg_hires_cam,
+)
 from .images import ImageLoadError, MAX_PIXELS, as_rgb_uint8, load_image, sample_image_names
 from .models import (
     CHOICES,
@@ -29,26 +39,34 @@ from .models import (
     resnet50_weights_path,
 )
 from .secam import secam, threshold_mask
+from .shapes import SHAPE_CLASSES, shapes_dataset, shapes_scene
 from .slic import SlicTrace, slic_from_scratch, superpixels
-from .viz import DEFAULT_CMAP, overlay, plot_top_k
+from .viz import DEFAULT_CMAP, gradient_image, overlay, plot_top_k
 from .widgets import SecamExplorer
 
 __all__ = [
     "CHOICES",
     "DEFAULT_CMAP",
-    "NORMALISATIONS",
     "MAX_PIXELS",
     "MODEL_ENV",
+    "NORMALISATIONS",
+    "SHAPE_CLASSES",
     "CamModel",
+    "FeatureVisResult",
+    "GuidedBackprop",
     "ImageLoadError",
     "LayerCapture",
     "Prediction",
     "SecamExplorer",
     "SlicTrace",
     "WeightsUnavailableError",
+    "activation_maximisation",
     "as_rgb_uint8",
     "class_activation_map",
     "grad_cam",
+    "gradient_image",
+    "guided_backprop",
+    "guided_grad_cam",
     "hires_cam",
     "load_image",
     "load_model",
@@ -58,6 +76,10 @@ __all__ = [
     "resnet50_weights_path",
     "sample_image_names",
     "secam",
+    "seg_grad_cam",
+    "seg_hires_cam",
+    "shapes_dataset",
+    "shapes_scene",
     "slic_from_scratch",
     "superpixels",
     "threshold_mask",

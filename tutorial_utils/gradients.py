@@ -29,9 +29,18 @@ import numpy as np
 import torch
 from torch import nn
 
-from .cam import _index_list
+from .cam import _index_list, upsample
 
-__all__ = ["LayerCapture", "grad_cam", "hires_cam"]
+__all__ = [
+    "GuidedBackprop",
+    "LayerCapture",
+    "grad_cam",
+    "guided_backprop",
+    "guided_grad_cam",
+    "hires_cam",
+    "seg_grad_cam",
+    "seg_hires_cam",
+]
 
 
 class LayerCapture:
@@ -99,25 +108,44 @@ def _class_indices(class_idx, batch: int, num_classes: int) -> list[int]:
     return indices
 
 
-def _activations_and_gradients(model, x, class_idx, layer):
+def _check_grad_enabled() -> None:
     if not torch.is_grad_enabled():
         raise RuntimeError(
             "gradient methods need autograd, but they were called under torch.no_grad() or "
             "torch.inference_mode(); call them outside that block"
         )
-    target = _resolve_layer(model, layer)
+
+
+def _check_batch(model, x) -> None:
     if hasattr(model, "_check_input"):
         model._check_input(x)
     if not isinstance(x, torch.Tensor) or x.ndim != 4:
         raise TypeError("x must be a (B, 3, H, W) tensor: call model.preprocess(image) first")
+
+
+def _classifier_score(logits: torch.Tensor, indices: list[int]) -> torch.Tensor:
+    """Σ_b y^{c_b}_b: images do not interact, so one backward pass serves the batch."""
+    if logits.ndim != 2:
+        raise ValueError(
+            f"the model returns {logits.ndim}-D outputs {tuple(logits.shape)}, not (B, classes) "
+            "logits; for a segmentation model use seg_grad_cam / seg_hires_cam"
+        )
+    return logits[torch.arange(logits.shape[0]), indices].sum()
+
+
+def _activations_and_gradients(model, x, class_idx, layer, score=_classifier_score):
+    _check_grad_enabled()
+    target = _resolve_layer(model, layer)
+    _check_batch(model, x)
     with LayerCapture(target) as capture:
         logits = model(x)
+    if isinstance(logits, dict):  # torchvision segmentation models return {"out": ...}
+        logits = logits["out"]
     indices = _class_indices(class_idx, x.shape[0], logits.shape[1])
     if capture.activations is None:
         raise RuntimeError("the layer did not run during the forward pass")
     A = capture.activations
-    score = logits[torch.arange(x.shape[0]), indices].sum()  # images do not interact
-    (grads,) = torch.autograd.grad(score, A)
+    (grads,) = torch.autograd.grad(score(logits, indices), A)
     return A.detach(), grads
 
 
@@ -154,3 +182,226 @@ def hires_cam(model, x: torch.Tensor, class_idx: ClassIndex, layer=None) -> np.n
     """
     A, grads = _activations_and_gradients(model, x, class_idx, layer)
     return _finish((grads * A).sum(dim=1))
+
+
+# --------------------------------------------------------------------------- #
+# Segmentation: Seg-Grad-CAM and its HiResCAM twin
+# --------------------------------------------------------------------------- #
+
+
+def _region_masks(region, logits: torch.Tensor, indices: list[int]) -> torch.Tensor:
+    """Boolean ``B×H×W`` masks M: the given region, or the pixels predicted as c."""
+    B, _, H, W = logits.shape
+    if region is None:
+        predicted = logits.detach().argmax(dim=1)
+        masks = predicted == torch.as_tensor(indices, device=logits.device).view(B, 1, 1)
+    else:
+        masks = torch.as_tensor(np.asarray(region), device=logits.device)
+        if masks.dtype != torch.bool:
+            if masks.is_floating_point() and torch.isnan(masks).any():
+                raise ValueError("region holds NaN; pass a boolean mask")
+            masks = masks != 0
+        if tuple(masks.shape) == (H, W):
+            masks = masks.expand(B, H, W)
+        if tuple(masks.shape) != (B, H, W):
+            raise ValueError(
+                f"region must be H×W or B×H×W at the output's resolution {(H, W)}, "
+                f"got shape {tuple(np.shape(region))}"
+            )
+    for b, c in enumerate(indices):
+        if not masks[b].any():
+            what = "the region is empty" if region is not None else f"no pixel is predicted as class {c}"
+            raise ValueError(
+                f"image {b}: {what}, so the target Σ_(i,j)∈M y^c_ij is zero and has no gradient; "
+                "pass a non-empty region= or explain a class the model predicts"
+            )
+    return masks
+
+
+def _segmentation_score(region):
+    def score(logits: torch.Tensor, indices: list[int]) -> torch.Tensor:
+        if logits.ndim != 4:
+            raise ValueError(
+                f"a segmentation model returns (B, classes, H, W) logits; this one returns "
+                f"shape {tuple(logits.shape)} — for a classifier use grad_cam / hires_cam"
+            )
+        masks = _region_masks(region, logits, indices)
+        chosen = logits[torch.arange(logits.shape[0]), indices]  # B×H×W: y^c for each image
+        return (chosen * masks).sum()
+
+    return score
+
+
+def seg_grad_cam(model, x: torch.Tensor, class_idx: ClassIndex, layer=None, region=None) -> np.ndarray:
+    r"""Seg-Grad-CAM: Grad-CAM of the summed class logits over a region of a segmentation output.
+
+    The target is :math:`y^c = \sum_{(i,j) \in M} y^c_{ij}`, the logits of class
+    :math:`c` summed over the pixels :math:`M` predicted as :math:`c` (or over
+    ``region``, a boolean ``H×W`` / ``B×H×W`` mask at the output's resolution);
+    the rest is Grad-CAM (Vinogradova et al., AAAI 2020):
+    :math:`L^c = \mathrm{ReLU}(\sum_k \alpha_k^c A^k)`.
+
+    ``model`` returns ``(B, classes, H, W)`` logits (or a torchvision-style dict
+    with ``"out"``); ``layer`` is a dotted name or a module (``None`` only if
+    the model has a ``feature_layer``). Returns the map at the layer's
+    resolution.
+
+    >>> seg_grad_cam(net, x, class_idx=1, layer="encoder.2")   # doctest: +SKIP
+
+    Raises ``ValueError`` when the region (or the predicted class) is empty —
+    the target would be zero with no gradient — or the model is a classifier;
+    and the errors of :func:`grad_cam`.
+    """
+    A, grads = _activations_and_gradients(model, x, class_idx, layer, _segmentation_score(region))
+    alpha = grads.mean(dim=(2, 3), keepdim=True)
+    return _finish(torch.relu((alpha * A).sum(dim=1)))
+
+
+def seg_hires_cam(model, x: torch.Tensor, class_idx: ClassIndex, layer=None, region=None) -> np.ndarray:
+    r"""HiResCAM with the segmentation target of :func:`seg_grad_cam`: :math:`\sum_k (\partial y^c/\partial A^k) \odot A^k`.
+
+    Same arguments, errors and return shapes as :func:`seg_grad_cam`.
+    """
+    A, grads = _activations_and_gradients(model, x, class_idx, layer, _segmentation_score(region))
+    return _finish((grads * A).sum(dim=1))
+
+
+# --------------------------------------------------------------------------- #
+# Guided backpropagation and Guided Grad-CAM
+# --------------------------------------------------------------------------- #
+
+
+class _GuidedReLUFunction(torch.autograd.Function):
+    """Forward: ReLU (or ReLU6). Backward: pass a gradient only where the input
+    was in the active range *and* the gradient itself is positive."""
+
+    @staticmethod
+    def forward(ctx, x, upper):
+        ctx.save_for_backward(x)
+        ctx.upper = upper
+        return x.clamp(min=0.0) if upper is None else x.clamp(0.0, upper)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        active = x > 0
+        if ctx.upper is not None:
+            active &= x < ctx.upper
+        return grad * active * (grad > 0), None
+
+
+class _GuidedReLU(nn.Module):
+    def __init__(self, upper: float | None) -> None:
+        super().__init__()
+        self.upper = upper
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _GuidedReLUFunction.apply(x, self.upper)
+
+    def extra_repr(self) -> str:
+        return "" if self.upper is None else f"upper={self.upper}"
+
+
+def _relu_upper(module: nn.Module):
+    """``(True, upper)`` for ReLU-family modules, ``(False, None)`` otherwise."""
+    if isinstance(module, nn.ReLU):
+        return True, None
+    if isinstance(module, nn.Hardtanh) and module.min_val == 0.0:  # ReLU6 is Hardtanh(0, 6)
+        return True, float(module.max_val)
+    return False, None
+
+
+class GuidedBackprop:
+    r"""Context manager: every ``nn.ReLU`` / ``nn.ReLU6`` of ``model`` backpropagates guided.
+
+    Inside the block a ReLU's backward pass keeps a gradient only where the
+    forward input was positive *and* the incoming gradient is positive
+    (Springenberg et al., 2015):
+    :math:`R^{l} = [x^{l} > 0]\,[R^{l+1} > 0]\,R^{l+1}`. The forward pass is
+    unchanged. The original modules are put back on exit, also when the block
+    raises; the exception is never swallowed.
+
+    >>> with GuidedBackprop(model):          # doctest: +SKIP
+    ...     x.requires_grad_(True); model(x)[0, c].backward()
+
+    Raises ``ValueError`` for a model without ReLU modules (activations called
+    as functions cannot be swapped).
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        self.model = model
+        self._swapped: list[tuple[nn.Module, str, nn.Module]] = []
+
+    def __enter__(self) -> "GuidedBackprop":
+        targets = []
+        for parent in self.model.modules():
+            for name, child in parent.named_children():
+                is_relu, upper = _relu_upper(child)
+                if is_relu:
+                    targets.append((parent, name, child, upper))
+        if not targets:
+            raise ValueError(
+                f"{type(self.model).__name__} has no nn.ReLU / nn.ReLU6 modules to guide; guided "
+                "backpropagation is defined for ReLU networks (activations called as functions "
+                "cannot be replaced)"
+            )
+        try:
+            for parent, name, child, upper in targets:
+                setattr(parent, name, _GuidedReLU(upper))
+                self._swapped.append((parent, name, child))
+        except BaseException:
+            self._restore()
+            raise
+        return self
+
+    def _restore(self) -> None:
+        while self._swapped:
+            parent, name, child = self._swapped.pop()
+            setattr(parent, name, child)
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        self._restore()
+        return False  # never swallow an exception
+
+    @property
+    def num_relus(self) -> int:
+        """How many activation modules are guided right now."""
+        return len(self._swapped)
+
+
+def guided_backprop(model, x: torch.Tensor, class_idx: ClassIndex) -> np.ndarray:
+    r"""Guided backpropagation: :math:`\partial y^c / \partial x` with every ReLU's backward guided.
+
+    Same ``model`` / ``x`` / ``class_idx`` as :func:`grad_cam`. Returns the
+    gradient image ``(3, H, W)`` for one image or ``(B, 3, H, W)``, in the
+    units of the preprocessed input; show it with :func:`gradient_image`.
+
+    >>> g = guided_backprop(model, x, c)      # doctest: +SKIP
+    >>> plt.imshow(gradient_image(g))         # doctest: +SKIP
+
+    Raises the errors of :func:`grad_cam` and of :class:`GuidedBackprop`.
+    """
+    _check_grad_enabled()
+    _check_batch(model, x)
+    x = x.detach().clone().requires_grad_(True)
+    with GuidedBackprop(model):
+        logits = model(x)
+        indices = _class_indices(class_idx, x.shape[0], logits.shape[1])
+        (grads,) = torch.autograd.grad(_classifier_score(logits, indices), x)
+    return _finish(grads)
+
+
+def guided_grad_cam(model, x: torch.Tensor, class_idx: ClassIndex, layer=None) -> np.ndarray:
+    r"""Guided Grad-CAM: guided backpropagation times the Grad-CAM map upsampled to the input.
+
+    :math:`G^c = \text{GuidedBackprop}^c \odot \text{upsample}(L^c_{\text{Grad-CAM}})`
+    (Selvaraju et al., 2017) — fine detail from the first, class focus from the
+    second. Same arguments and errors as :func:`grad_cam`; returns ``(3, H, W)``
+    or ``(B, 3, H, W)``.
+    """
+    guided = guided_backprop(model, x, class_idx)
+    cams = grad_cam(model, x, class_idx, layer)
+    up = upsample(cams, tuple(x.shape[-2:]))  # (H, W) or (B, H, W)
+    return (guided * (up[None] if guided.ndim == 3 else up[:, None])).astype(np.float32)

@@ -9,7 +9,7 @@ import numpy as np
 from .images import as_rgb_uint8
 from .models import Prediction
 
-__all__ = ["DEFAULT_CMAP", "overlay", "plot_top_k"]
+__all__ = ["DEFAULT_CMAP", "gradient_image", "overlay", "plot_top_k"]
 
 #: Perceptually uniform and readable by colour-blind readers: lightness rises
 #: steadily from black to pale yellow, so "brighter" always means "more".
@@ -103,3 +103,32 @@ def overlay(image, heatmap, *, alpha: float = 0.5, cmap: str = DEFAULT_CMAP) -> 
     colours = colormap(np.clip(heat, 0.0, 1.0))[..., :3]
     blended = (1.0 - alpha) * (rgb / 255.0) + alpha * colours
     return np.round(blended * 255.0).astype(np.uint8)
+
+
+def gradient_image(gradient, *, percentile: float = 99.0) -> np.ndarray:
+    r"""Show a signed gradient image: grey is zero, brighter/darker is positive/negative.
+
+    ``gradient`` is ``(3, H, W)`` (what :func:`guided_backprop` returns) or
+    ``(H, W, 3)``. Each value becomes :math:`0.5 + 0.5\,g / q`, clipped to
+    ``[0, 1]``, with :math:`q` the ``percentile`` of :math:`|g|` — so a few
+    extreme pixels do not turn the rest grey. Returns RGB ``uint8`` ``H×W×3``;
+    an all-zero gradient gives a uniform grey image, never NaN.
+
+    >>> gradient_image(np.zeros((3, 2, 2)))[0, 0]
+    array([128, 128, 128], dtype=uint8)
+
+    Raises ``ValueError`` for other shapes, NaN or infinite values, or a
+    percentile outside ``(0, 100]``.
+    """
+    g = np.asarray(gradient, dtype=np.float64)
+    if g.ndim == 3 and g.shape[0] == 3 and g.shape[-1] != 3:
+        g = g.transpose(1, 2, 0)
+    if g.ndim != 3 or g.shape[-1] != 3:
+        raise ValueError(f"gradient must be (3, H, W) or (H, W, 3), got shape {np.shape(gradient)}")
+    if not np.isfinite(g).all():
+        raise ValueError("gradient contains NaN or infinite values")
+    if not 0 < percentile <= 100:
+        raise ValueError(f"percentile must be in (0, 100], got {percentile}")
+    q = np.percentile(np.abs(g), percentile)
+    scaled = 0.5 + 0.5 * g / q if q > 0 else np.full_like(g, 0.5)
+    return np.round(np.clip(scaled, 0.0, 1.0) * 255).astype(np.uint8)
