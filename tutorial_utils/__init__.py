@@ -28,7 +28,7 @@ from .gradients import (
     seg_grad_cam,
     seg_hires_cam,
 )
-from .images import ImageLoadError, MAX_PIXELS, as_rgb_uint8, load_image, sample_image_names
+from .images import ImageLoadError, MAX_PIXELS, as_rgb_uint8, load_image, sample_image_names, square_crop
 from .models import (
     CHOICES,
     MODEL_ENV,
@@ -81,6 +81,7 @@ __all__ = [
     "shapes_dataset",
     "shapes_scene",
     "slic_from_scratch",
+    "square_crop",
     "superpixels",
     "threshold_mask",
     "upsample",

@@ -287,7 +287,7 @@ class _GuidedReLUFunction(torch.autograd.Function):
         active = x > 0
         if ctx.upper is not None:
             active &= x < ctx.upper
-        return grad * active * (grad > 0), None
+        return torch.where(active & (grad > 0), grad, 0.0), None
 
 
 class _GuidedReLU(nn.Module):

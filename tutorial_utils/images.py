@@ -24,6 +24,7 @@ __all__ = [
     "as_rgb_uint8",
     "load_image",
     "sample_image_names",
+    "square_crop",
 ]
 
 #: Images with more pixels than this are refused *before* they are decoded.
@@ -292,3 +293,26 @@ def as_rgb_uint8(image, *, name: str = "image") -> np.ndarray:
             f"If it holds 0..255 values, use {name}.astype(np.uint8)."
         )
     return np.round(image * 255.0).astype(np.uint8)
+
+
+def square_crop(image, side: int) -> np.ndarray:
+    """The central square of an RGB image, resized to ``side × side`` (anti-aliased).
+
+    Used to put two photos side by side at the same scale.
+
+    >>> square_crop(np.zeros((40, 60, 3), np.uint8), 20).shape
+    (20, 20, 3)
+
+    Raises the errors of :func:`as_rgb_uint8`, and ``ValueError`` for a
+    ``side`` that is not a positive int.
+    """
+    from skimage.transform import resize
+
+    img = as_rgb_uint8(image)
+    if isinstance(side, bool) or not isinstance(side, (int, np.integer)) or side < 1:
+        raise ValueError(f"side must be a positive int, got {side!r}")
+    h, w = img.shape[:2]
+    s = min(h, w)
+    top, left = (h - s) // 2, (w - s) // 2
+    small = resize(img[top:top + s, left:left + s], (side, side), anti_aliasing=True)
+    return np.round(small * 255).astype(np.uint8)

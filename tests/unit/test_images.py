@@ -256,3 +256,17 @@ def test_as_rgb_uint8_rejects_tensors_and_pil():
         as_rgb_uint8(torch.zeros(3, 4, 4))
     with pytest.raises(TypeError, match="PIL"):
         as_rgb_uint8(Image.new("RGB", (2, 2)))
+
+
+def test_square_crop_keeps_the_centre():
+    from tutorial_utils import square_crop
+
+    img = np.zeros((40, 60, 3), np.uint8)
+    img[:, 10:50] = 200  # the central 40×40 square
+    out = square_crop(img, 20)
+    assert out.shape == (20, 20, 3) and out.dtype == np.uint8
+    assert (out == 200).all()
+    with pytest.raises(ValueError, match="side"):
+        square_crop(img, 0)
+    with pytest.raises(ValueError, match="channels-first"):
+        square_crop(np.zeros((3, 8, 8), np.uint8), 4)
