@@ -125,10 +125,15 @@ def test_upsample_is_linear_so_weighting_and_upsampling_commute(fw):
     np.testing.assert_allclose(after, before, rtol=1e-4, atol=1e-4)
 
 
-def test_upsample_matches_torch_bilinear_without_align_corners():
-    m = np.random.default_rng(1).normal(size=(7, 7)).astype(np.float32)
-    ref = torch.nn.functional.interpolate(torch.from_numpy(m)[None, None], size=(50, 60), mode="bilinear", align_corners=False)
-    np.testing.assert_allclose(upsample(m, (50, 60)), ref[0, 0].numpy())
+@pytest.mark.parametrize("shape,size", [((7, 7), (50, 60)), ((3, 7, 5), (400, 600)), ((20, 30), (9, 11))])
+def test_upsample_matches_torch_bilinear_without_align_corners(shape, size):
+    # upsample uses separable interpolation matrices; same numbers as the 2-D
+    # interpolation up to float32 rounding, for one map, a stack and a shrink.
+    m = np.random.default_rng(1).normal(size=shape).astype(np.float32)
+    t = torch.from_numpy(m).reshape(-1, 1, *shape[-2:])
+    ref = torch.nn.functional.interpolate(t, size=size, mode="bilinear", align_corners=False)
+    np.testing.assert_allclose(upsample(m, size), ref[:, 0].reshape(*shape[:-2], *size).numpy(),
+                               rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize(
