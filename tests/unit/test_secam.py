@@ -64,3 +64,16 @@ def test_threshold_mask():
         threshold_mask(v, 1.5)
     with pytest.raises(ValueError, match="NaN"):
         threshold_mask(np.array([[np.nan]]), 0.5)
+
+
+def test_secam_same_result_for_any_labelling():
+    # SLIC-style labels 0…n-1 use the bins directly; negative or huge labels
+    # go through np.unique. Relabelling must never change the map.
+    rng = np.random.default_rng(3)
+    cam = rng.normal(size=(30, 40)).astype(np.float32)
+    seg = rng.integers(0, 12, size=(30, 40))
+    expected = secam(cam, seg)
+    for relabelled in (seg - 5, seg * 10**9, np.where(seg == 3, 10**12, seg)):
+        np.testing.assert_allclose(secam(cam, relabelled), expected, rtol=1e-6)
+    for s in np.unique(seg):
+        np.testing.assert_allclose(expected[seg == s], cam[seg == s].mean(), rtol=1e-5)
