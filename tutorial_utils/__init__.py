@@ -38,6 +38,7 @@ from .models import (
     load_model,
     resnet50_weights_path,
 )
+from .progress import PROGRESS_ENV, progress
 from .secam import secam, threshold_mask
 from .shapes import SHAPE_CLASSES, shapes_dataset, shapes_scene
 from .slic import SlicTrace, slic_from_scratch, superpixels
@@ -50,6 +51,7 @@ __all__ = [
     "MAX_PIXELS",
     "MODEL_ENV",
     "NORMALISATIONS",
+    "PROGRESS_ENV",
     "SHAPE_CLASSES",
     "CamModel",
     "FeatureVisResult",
@@ -73,6 +75,7 @@ __all__ = [
     "normalise",
     "overlay",
     "plot_top_k",
+    "progress",
     "resnet50_weights_path",
     "sample_image_names",
     "secam",
