@@ -4,7 +4,7 @@
 #   make test   unit tests, a strict book build, every notebook under nbval, site checks
 #
 # Both create .venv and install the pinned requirements the first time, and
-# again only when requirements.txt, pyproject.toml or the JavaScript lock file
+# again only when requirements*.txt, pyproject.toml or the JavaScript lock file
 # change.
 
 SHELL := /bin/bash
@@ -24,6 +24,9 @@ VENDOR_STAMP := $(VENDOR)/site/.installed
 export JUPYTER_PREFER_ENV_PATH := 1
 # Silence debugpy's note about frozen modules, which kernels print to stderr.
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# Long loops in the chapters print one summary line instead of a live bar
+# (nobody watches a build; a widget bar would be saved dead into the page).
+export CAM_BOOK_PROGRESS := summary
 
 .PHONY: help book test install clean
 
@@ -33,11 +36,14 @@ help:
 
 install: $(INSTALLED) $(VENDOR_STAMP)
 
-$(INSTALLED): requirements.txt pyproject.toml
+$(INSTALLED): requirements.txt requirements-nodeps.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed; set PYTHON=/path/to/python3")'
 	@echo "==> Creating $(VENV) and installing the pinned requirements (a few minutes, once)"
 	$(PYTHON) -m venv $(VENV)
+	@# An older .venv may hold opencv-python-headless, which shares its files with the contrib build.
+	$(BIN)/python -m pip uninstall --disable-pip-version-check -y -q opencv-python-headless opencv-python 2>/dev/null || true
 	$(BIN)/python -m pip install --disable-pip-version-check --no-input -q -r requirements.txt
+	$(BIN)/python -m pip install --disable-pip-version-check --no-input -q --no-deps -r requirements-nodeps.txt
 	$(BIN)/python -m pip install --disable-pip-version-check --no-input -q --no-deps --no-build-isolation -e .
 	@touch $@
 

@@ -3,7 +3,9 @@ r"""SLIC superpixels (Achanta et al., TPAMI 2012): a readable version, and the l
 :func:`slic_from_scratch` follows the paper step by step, in plain NumPy, so
 that a reader can match every line to the algorithm; it is the lesson, not the
 tool. :func:`superpixels` calls ``skimage.segmentation.slic``, the well-kept
-implementation the rest of the book uses, with its inputs checked.
+implementation the rest of the book uses, with its inputs checked — or, with
+``backend="opencv"``, OpenCV contrib's faster SLIC, which the interactive
+explorer uses.
 
 The distance between a pixel and a cluster centre combines colour and position,
 
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["SlicTrace", "gradient_magnitude", "slic_distance", "slic_from_scratch", "superpixels"]
+__all__ = ["BACKENDS", "SlicTrace", "gradient_magnitude", "slic_distance", "slic_from_scratch", "superpixels"]
 
 
 @dataclass
@@ -235,6 +237,10 @@ def slic_from_scratch(
     return labels + start_label
 
 
+#: The implementations :func:`superpixels` can use.
+BACKENDS = ("skimage", "opencv")
+
+
 def superpixels(
     image,
     n_segments: int = 100,
@@ -243,23 +249,46 @@ def superpixels(
     sigma: float = 1.0,
     start_label: int = 0,
     enforce_connectivity: bool = True,
+    backend: str = "skimage",
 ) -> np.ndarray:
-    """SLIC superpixels of an RGB image with scikit-image, inputs checked.
+    """SLIC superpixels of an RGB image, inputs checked: scikit-image's, or OpenCV's (faster).
 
     ``image`` must be RGB ``uint8`` (or float in ``[0, 1]``), ``H×W×3`` — as
-    :func:`load_image` returns it. scikit-image converts it to CIELAB, which is
+    :func:`load_image` returns it. Both backends cluster in CIELAB, which is
     only right for RGB: an image read with ``cv2.imread`` (BGR) must be
     converted first. ``sigma`` smooths the image with a Gaussian before
     clustering. Returns integer labels ``H×W`` from ``start_label``.
 
-    >>> segments = superpixels(load_image("coffee"), n_segments=100)   # doctest: +SKIP
-    """
-    from skimage.segmentation import slic
+    ``backend="skimage"`` (the default, the book's reference) calls
+    ``skimage.segmentation.slic``. ``backend="opencv"`` calls OpenCV contrib's
+    ``cv2.ximgproc`` SLIC with the closest settings — the same blur, CIELAB
+    (8-bit), grid step :math:`S = \\sqrt{N/K}`, ruler = ``compactness``, ten
+    iterations, small pieces merged into neighbours — about four times faster
+    on two cores. Its superpixels are not identical (its CIELAB is scaled to
+    8 bits, so ``compactness`` weighs a little differently), but they follow
+    edges as well and give nearly the same SeCAM maps: ``python -m
+    benchmarks.run`` measures both, and the interactive explorer uses OpenCV's
+    for speed.
 
+    >>> segments = superpixels(load_image("coffee"), n_segments=100)   # doctest: +SKIP
+
+    Raises ``ValueError`` for a bad image, ``n_segments``, ``compactness``,
+    ``sigma`` or ``backend``, and ``ImportError`` (saying what to install) for
+    ``backend="opencv"`` without OpenCV's contrib modules.
+    """
     from .images import as_rgb_uint8
 
     rgb = as_rgb_uint8(image, name="image")
     _check_parameters(n_segments, compactness)
+    if not sigma >= 0:
+        raise ValueError(f"sigma must be zero or positive, got {sigma!r}")
+    if backend == "opencv":
+        labels = _opencv_slic(rgb, int(n_segments), float(compactness), float(sigma), enforce_connectivity)
+        return labels.astype(np.int64) + int(start_label)
+    if backend != "skimage":
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    from skimage.segmentation import slic
+
     return slic(
         rgb,
         n_segments=int(n_segments),
@@ -270,3 +299,29 @@ def superpixels(
         channel_axis=-1,
         convert2lab=True,
     )
+
+
+def _opencv_slic(rgb: np.ndarray, n_segments: int, compactness: float, sigma: float, connect: bool) -> np.ndarray:
+    """OpenCV contrib's SLIC with the settings closest to scikit-image's; labels 0 … n-1."""
+    try:
+        import cv2
+
+        cv2.ximgproc  # noqa: B018 - only in opencv-contrib-python(-headless)
+    except (ImportError, AttributeError):
+        raise ImportError(
+            "backend='opencv' needs OpenCV's contrib modules (cv2.ximgproc): "
+            "pip install opencv-contrib-python-headless, or use backend='skimage'"
+        ) from None
+    height, width = rgb.shape[:2]
+    blurred = cv2.GaussianBlur(rgb, (0, 0), sigma) if sigma > 0 else rgb
+    lab = cv2.cvtColor(np.ascontiguousarray(blurred), cv2.COLOR_RGB2LAB)
+    region_size = max(1, int(round(np.sqrt(height * width / n_segments))))
+    slic = cv2.ximgproc.createSuperpixelSLIC(lab, algorithm=cv2.ximgproc.SLIC, region_size=region_size,
+                                             ruler=compactness)
+    slic.iterate(10)
+    if connect:
+        slic.enforceLabelConnectivity(25)  # pieces under 25 % of a superpixel join a neighbour
+    labels = slic.getLabels()
+    # Number the labels 0 … n-1 without gaps, like scikit-image.
+    _, labels = np.unique(labels, return_inverse=True)
+    return labels.reshape(height, width)

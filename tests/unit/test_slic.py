@@ -86,3 +86,57 @@ def test_bad_images():
 def test_superpixels_start_label():
     labels = superpixels(load_image("chelsea"), n_segments=50, start_label=1)
     assert labels.min() == 1 and labels.dtype.kind == "i"
+
+
+# ---------------------------------------------------------- OpenCV backend
+def _boundary(labels):
+    edge = np.zeros(labels.shape, bool)
+    edge[:, 1:] |= labels[:, 1:] != labels[:, :-1]
+    edge[1:] |= labels[1:] != labels[:-1]
+    return edge
+
+
+def test_opencv_backend_labels_and_agreement_with_scikit_image(lite):
+    from scipy import ndimage
+
+    import torch
+
+    from tutorial_utils import class_activation_map, secam, upsample
+
+    image = load_image("coffee")
+    ours = superpixels(image, n_segments=100, backend="opencv")
+    ref = superpixels(image, n_segments=100)
+    assert ours.shape == image.shape[:2] and ours.dtype == np.int64
+    labels = np.unique(ours)
+    assert labels[0] == 0 and np.array_equal(labels, np.arange(len(labels)))  # 0 … n-1, no gaps
+    assert 0.5 * len(np.unique(ref)) < len(labels) < 2 * len(np.unique(ref))
+    # Every superpixel is one connected piece.
+    assert all(ndimage.label(ours == k)[1] == 1 for k in labels)
+    # The top class's CAM averaged in either set of superpixels gives nearly the same SeCAM.
+    with torch.no_grad():
+        logits, f = lite.forward_features(lite.preprocess(image))
+    cam = upsample(class_activation_map(f, lite.fc_weight, int(logits.argmax())), image)
+    r = np.corrcoef(secam(cam, ours).ravel(), secam(cam, ref).ravel())[0, 1]
+    assert r > 0.9
+    rows, cols = np.mgrid[0:image.shape[0], 0:image.shape[1]]
+    # Its edges lie near scikit-image's more often than a plain grid's do.
+    near = ndimage.distance_transform_edt(~_boundary(ref)) <= 2
+    grid = (rows // 48) * 100 + cols // 48
+    assert near[_boundary(ours)].mean() > near[_boundary(grid)].mean() + 0.1
+
+
+def test_opencv_backend_start_label_and_bad_backend():
+    image = load_image("coffee")[:80, :120]
+    assert superpixels(image, n_segments=10, backend="opencv", start_label=1).min() == 1
+    with pytest.raises(ValueError, match="backend must be one of"):
+        superpixels(image, backend="cv2")
+    with pytest.raises(ValueError, match="sigma"):
+        superpixels(image, sigma=-1)
+
+
+def test_opencv_backend_without_contrib_says_what_to_install(monkeypatch):
+    import cv2
+
+    monkeypatch.delattr(cv2, "ximgproc")
+    with pytest.raises(ImportError, match="opencv-contrib-python-headless"):
+        superpixels(load_image("coffee")[:40, :40], n_segments=4, backend="opencv")

@@ -56,3 +56,17 @@ def test_bad_settings(explorer):
 def test_widget_builds(explorer):
     ui = explorer.widget
     assert ui.children[1].value[:4] == b"\x89PNG"  # the picture, below the controls
+
+
+def test_explorer_uses_opencv_slic_where_available(lite):
+    from tutorial_utils import superpixels
+
+    explorer = SecamExplorer(lite, images=["coffee"])
+    assert explorer.slic_backend == "opencv"  # requirements.txt installs OpenCV's contrib modules
+    explorer.render(method="SeCAM", n_segments=50, compactness=10)
+    image = explorer._image("coffee")[0]
+    expected = superpixels(image, 50, 10.0, backend="opencv")
+    assert np.array_equal(explorer._segments[("coffee", 50, 10.0)], expected)
+    assert SecamExplorer(lite, images=["coffee"], slic_backend="skimage").slic_backend == "skimage"
+    with pytest.raises(ValueError, match="slic_backend"):
+        SecamExplorer(lite, images=["coffee"], slic_backend="fast")
