@@ -10,6 +10,7 @@ The package follows the book's data path, one module per step::
     superpixels           segments H×W                         (slic)
     secam                 per-superpixel mean, H×W             (secam)
     normalise             [0, 1] map                           (cam)
+    deletion_curve, …     faithfulness and sanity checks       (metrics)
     overlay, plot_top_k   figures                              (viz)
 
 Notebooks import from here (``from tutorial_utils import load_model``) and
@@ -29,6 +30,19 @@ from .gradients import (
     seg_hires_cam,
 )
 from .images import ImageLoadError, MAX_PIXELS, as_rgb_uint8, load_image, sample_image_names, square_crop
+from .metrics import (
+    BASELINES,
+    Curve,
+    auc,
+    average_drop,
+    cascading_randomisation,
+    deletion_curve,
+    explanation_map,
+    increase_in_confidence,
+    insertion_curve,
+    randomisation_order,
+    rank_correlation,
+)
 from .models import (
     CHOICES,
     MODEL_ENV,
@@ -46,6 +60,7 @@ from .viz import DEFAULT_CMAP, gradient_image, overlay, plot_top_k
 from .widgets import SecamExplorer
 
 __all__ = [
+    "BASELINES",
     "CHOICES",
     "DEFAULT_CMAP",
     "MAX_PIXELS",
@@ -54,6 +69,7 @@ __all__ = [
     "PROGRESS_ENV",
     "SHAPE_CLASSES",
     "CamModel",
+    "Curve",
     "FeatureVisResult",
     "GuidedBackprop",
     "ImageLoadError",
@@ -64,18 +80,27 @@ __all__ = [
     "WeightsUnavailableError",
     "activation_maximisation",
     "as_rgb_uint8",
+    "auc",
+    "average_drop",
+    "cascading_randomisation",
     "class_activation_map",
+    "deletion_curve",
+    "explanation_map",
     "grad_cam",
     "gradient_image",
     "guided_backprop",
     "guided_grad_cam",
     "hires_cam",
+    "increase_in_confidence",
+    "insertion_curve",
     "load_image",
     "load_model",
     "normalise",
     "overlay",
     "plot_top_k",
     "progress",
+    "randomisation_order",
+    "rank_correlation",
     "resnet50_weights_path",
     "sample_image_names",
     "secam",
