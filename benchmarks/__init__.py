@@ -1,0 +1,1 @@
+"""Benchmarks of the book's methods; run ``python -m benchmarks.run`` from the repository root."""
