@@ -55,6 +55,17 @@ from .models import (
 from .progress import PROGRESS_ENV, progress
 from .secam import secam, threshold_mask
 from .shapes import SHAPE_CLASSES, shapes_dataset, shapes_scene
+from .shortcut import (
+    MARKER_SETTINGS,
+    SHORTCUT_CLASSES,
+    ShortcutData,
+    SmallCamNet,
+    images_to_tensor,
+    positive_mass_share,
+    predict_classes,
+    shortcut_dataset,
+    train_classifier,
+)
 from .slic import SlicTrace, slic_from_scratch, superpixels
 from .viz import DEFAULT_CMAP, gradient_image, overlay, plot_top_k
 from .widgets import SecamExplorer
@@ -63,11 +74,13 @@ __all__ = [
     "BASELINES",
     "CHOICES",
     "DEFAULT_CMAP",
+    "MARKER_SETTINGS",
     "MAX_PIXELS",
     "MODEL_ENV",
     "NORMALISATIONS",
     "PROGRESS_ENV",
     "SHAPE_CLASSES",
+    "SHORTCUT_CLASSES",
     "CamModel",
     "Curve",
     "FeatureVisResult",
@@ -76,7 +89,9 @@ __all__ = [
     "LayerCapture",
     "Prediction",
     "SecamExplorer",
+    "ShortcutData",
     "SlicTrace",
+    "SmallCamNet",
     "WeightsUnavailableError",
     "activation_maximisation",
     "as_rgb_uint8",
@@ -91,6 +106,7 @@ __all__ = [
     "guided_backprop",
     "guided_grad_cam",
     "hires_cam",
+    "images_to_tensor",
     "increase_in_confidence",
     "insertion_curve",
     "load_image",
@@ -98,6 +114,8 @@ __all__ = [
     "normalise",
     "overlay",
     "plot_top_k",
+    "positive_mass_share",
+    "predict_classes",
     "progress",
     "randomisation_order",
     "rank_correlation",
@@ -108,10 +126,12 @@ __all__ = [
     "seg_hires_cam",
     "shapes_dataset",
     "shapes_scene",
+    "shortcut_dataset",
     "slic_from_scratch",
     "square_crop",
     "superpixels",
     "threshold_mask",
+    "train_classifier",
     "upsample",
 ]
 
