@@ -9,6 +9,9 @@ import pytest
 from book_layout import ROOT, toc_files
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+# A notebook whose metadata says {"cam_book": {"kind": "reference"}} is a page of
+# results, not a chapter: it needs no objectives or exercises.
+CHAPTERS = [p for p in NOTEBOOKS if json.loads(p.read_text())["metadata"].get("cam_book", {}).get("kind") != "reference"]
 PAGES = sorted((ROOT / "book").glob("*.md"))
 
 
@@ -51,7 +54,12 @@ def test_toc_lists_every_chapter_and_every_entry_exists():
         assert page.relative_to(ROOT).with_suffix("").as_posix() in listed, f"{page.name} is not in _toc.yml"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_reference_pages_are_few_and_known():
+    reference = sorted(p.name for p in set(NOTEBOOKS) - set(CHAPTERS))
+    assert reference == ["12b_benchmark_results.ipynb"], reference
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_chapters_have_objectives_time_and_hidden_solutions(path):
     cells = _markdown(path)
     head = cells[0]
