@@ -147,3 +147,11 @@ def test_git_ignores_build_products():
         pytest.skip("not a git checkout")
     ignored = {line.split("/any-file")[0] for line in result.stdout.split()}
     assert ignored == set(products), f"not ignored by git: {set(products) - ignored}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_role_inside_a_code_span(path):
+    # `{glue:text}`x`` renders as code, not as the value: the site checks cannot see it.
+    offenders = [m.group(0) for md in _markdown(path)
+                 for m in re.finditer(r"`\{(?:glue|glue:text|cite|cite:p|cite:t|doc|ref|eq|numref)\}`[^`]*``", md)]
+    assert not offenders, f"{path.name}: roles inside code spans: {offenders[:5]}"
