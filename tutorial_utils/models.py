@@ -89,7 +89,23 @@ class _Preprocessing:
     description: str
 
 
-class CamModel(nn.Module):
+class GapLinearHead:
+    """What CAM reads from a network ending in global average pooling and one linear layer ``self.fc``."""
+
+    fc: nn.Linear
+
+    @property
+    def fc_weight(self) -> torch.Tensor:
+        """The weights ``w`` of the last linear layer, shape ``(classes, K)``, detached."""
+        return self.fc.weight.detach()
+
+    @property
+    def fc_bias(self) -> torch.Tensor:
+        """The bias ``b`` of the last linear layer, shape ``(classes,)``, detached."""
+        return self.fc.bias.detach()
+
+
+class CamModel(GapLinearHead, nn.Module):
     r"""An ImageNet classifier that ends in GAP + one linear layer.
 
     ``model(x)`` returns the logits, as for any ``nn.Module``. The parts of the
@@ -143,16 +159,6 @@ class CamModel(nn.Module):
             p.requires_grad_(False)
 
     # ----------------------------------------------------------------- facts
-    @property
-    def fc_weight(self) -> torch.Tensor:
-        """The weights ``w`` of the last linear layer, shape ``(classes, K)``."""
-        return self.fc.weight.detach()
-
-    @property
-    def fc_bias(self) -> torch.Tensor:
-        """The bias ``b`` of the last linear layer, shape ``(classes,)``."""
-        return self.fc.bias.detach()
-
     @property
     def num_channels(self) -> int:
         """``K``, the number of feature maps that global average pooling averages."""

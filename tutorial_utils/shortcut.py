@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .models import GapLinearHead
 from .shapes import _rng, shapes_scene
 
 __all__ = [
@@ -191,7 +192,7 @@ def _block(c_in: int, c_out: int) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU())
 
 
-class SmallCamNet(nn.Module):
+class SmallCamNet(GapLinearHead, nn.Module):
     r"""A small CNN ending in global average pooling and one linear layer — CAM's architecture.
 
     ``features``: convolution blocks (3×3 convolution, batch norm, ReLU) of
@@ -241,16 +242,6 @@ class SmallCamNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The logits :math:`S`, ``B×classes``."""
         return self.forward_features(x)[0]
-
-    @property
-    def fc_weight(self) -> torch.Tensor:
-        """The weights ``w`` of the linear layer, shape ``(classes, K)``, detached."""
-        return self.fc.weight.detach()
-
-    @property
-    def fc_bias(self) -> torch.Tensor:
-        """The bias ``b`` of the linear layer, shape ``(classes,)``, detached."""
-        return self.fc.bias.detach()
 
     @property
     def feature_layer(self) -> nn.Module:
