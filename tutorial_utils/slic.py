@@ -263,8 +263,8 @@ def superpixels(
     ``skimage.segmentation.slic``. ``backend="opencv"`` calls OpenCV contrib's
     ``cv2.ximgproc`` SLIC with the closest settings — the same blur, CIELAB
     (8-bit), grid step :math:`S = \\sqrt{N/K}`, ruler = ``compactness``, ten
-    iterations, small pieces merged into neighbours — about four times faster
-    on two cores. Its superpixels are not identical (its CIELAB is scaled to
+    iterations, small pieces merged into neighbours — about twice as fast
+    on two cores (``python -m benchmarks.run`` measures it). Its superpixels are not identical (its CIELAB is scaled to
     8 bits, so ``compactness`` weighs a little differently), but they follow
     edges as well and give nearly the same SeCAM maps: ``python -m
     benchmarks.run`` measures both, and the interactive explorer uses OpenCV's
