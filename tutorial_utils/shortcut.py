@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .metrics import _check_positive_int
 from .models import GapLinearHead
 from .shapes import _rng, shapes_scene
 
@@ -132,8 +133,7 @@ def shortcut_dataset(n: int, seed=0, *, size: int = 32, marker="correlated") -> 
     TypeError
         ``seed`` neither an int nor a ``numpy.random.Generator``.
     """
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
+    n = _check_positive_int(n, "n")
     if isinstance(size, (bool, np.bool_)) or not isinstance(size, numbers.Integral) or size < 32:
         raise ValueError(f"size must be an int ≥ 32 pixels, got {size!r}")
     rates = _marker_rates(marker)
@@ -258,12 +258,6 @@ def _check_pair(images, labels) -> tuple[torch.Tensor, torch.Tensor]:
     return x, torch.from_numpy(y.astype(np.int64))
 
 
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
-
-
 def train_classifier(net: nn.Module, images, labels, *, steps: int, batch: int = 32,
                      lr: float = 3e-3, seed: int = 0, desc: str | None = None) -> np.ndarray:
     r"""Train ``net`` in place with Adam on the cross-entropy; returns the loss of every step.
@@ -298,7 +292,7 @@ def train_classifier(net: nn.Module, images, labels, *, steps: int, batch: int =
     if not isinstance(net, nn.Module):
         raise TypeError(f"net must be a torch nn.Module, got {type(net).__name__}")
     x, y = _check_pair(images, labels)
-    steps, batch = _positive_int(steps, "steps"), _positive_int(batch, "batch")
+    steps, batch = _check_positive_int(steps, "steps"), _check_positive_int(batch, "batch")
     if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, numbers.Real) or not lr > 0 or not np.isfinite(lr):
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
@@ -341,7 +335,7 @@ def predict_classes(net: nn.Module, images, *, batch: int = 500) -> np.ndarray:
     if not isinstance(net, nn.Module):
         raise TypeError(f"net must be a torch nn.Module, got {type(net).__name__}")
     x = images_to_tensor(images)
-    batch = _positive_int(batch, "batch")
+    batch = _check_positive_int(batch, "batch")
     net.eval()
     with torch.no_grad():
         return torch.cat([net(x[i:i + batch]).argmax(1) for i in range(0, len(x), batch)]).numpy()
