@@ -173,3 +173,79 @@ def test_no_unrendered_myst_roles(site, name):
     text = " ".join(page.text)
     leftovers = re.findall(r"\{(?:glue|glue:text|cite|cite:p|cite:t|doc|ref|eq|numref)\}`", text)
     assert not leftovers, f"{name} shows raw MyST roles: {leftovers[:5]}"
+
+
+# ----------------------------------------------------------------- alt text of figures
+# myst-nb gives a notebook's output image the alt text of its cell's metadata
+# {"mystnb": {"image": {"alt": ...}}}; without it the alt is the image's file name
+# ("_images/<hash>.png"), which tells a screen-reader user nothing. A cell with
+# {"mystnb": {"figure": {"caption": ...}}} is wrapped in a <figure> with a <figcaption>.
+# tests/unit/test_accessibility.py checks the metadata; this checks what was built.
+# Images drawn by widgets from their saved state (the SecamExplorer, chapter 1's tabs)
+# are created by JavaScript in the browser and are not <img> tags of the HTML.
+
+
+class _Images(HTMLParser):
+    """The <img> tags of a page, each with its alt and the caption of its <figure>."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.images: list[dict] = []
+        self._figures: list[list[str]] = []
+        self._captions = 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "figure":
+            self._figures.append([])
+        elif tag == "figcaption" and self._figures:
+            self._captions += 1
+        elif tag == "img":
+            caption = self._figures[-1] if self._figures else None
+            self.images.append({"src": attrs.get("src") or "", "alt": attrs.get("alt"), "caption": caption})
+
+    def handle_endtag(self, tag):
+        if tag == "figure" and self._figures:
+            self._figures.pop()
+        elif tag == "figcaption" and self._captions:
+            self._captions -= 1
+
+    def handle_data(self, data):
+        if self._captions and self._figures:
+            self._figures[-1].append(data)
+
+
+def _caption_text(parts) -> str:
+    # Sphinx adds "Fig. 3 " before the caption and a "#" link after it.
+    text = " ".join("".join(parts or []).split())
+    return re.sub(r"^(Fig\.|Figure)\s*[\d.]+\s*", "", text).replace("#", "").strip()
+
+
+def _alt_problem(image) -> str | None:
+    """Why an <img> is not described, or None if its alt text or figure caption describes it."""
+    alt = (image["alt"] or "").strip()
+    name = urlparse(image["src"]).path.rsplit("/", 1)[-1]
+    file_like = bool(re.search(r"\.(png|jpe?g|svg|gif|webp)$", alt, re.I)) or "_images/" in alt or (name and alt == name)
+    if alt and not file_like:
+        return None
+    if _caption_text(image["caption"]):
+        return None
+    return f"{image['src']}: alt {alt!r}" if alt else f"{image['src']}: no alt"
+
+
+def _images(path: Path) -> list[dict]:
+    parser = _Images()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser.images
+
+
+@pytest.mark.parametrize("name", TOC_PAGES)
+def test_every_image_has_alt_text_or_a_caption(site, name):
+    images = _images(site / f"{name}.html")
+    if not images:
+        pytest.skip("no images on this page")
+    undescribed = [p for p in map(_alt_problem, images) if p]
+    assert not undescribed, (
+        f"{name}: images without a description (give the notebook cell "
+        '{"mystnb": {"image": {"alt": "..."}}}):\n' + "\n".join(undescribed)
+    )
