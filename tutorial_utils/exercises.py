@@ -1456,8 +1456,10 @@ def load_student_file(path) -> dict:
 
     A ``.py`` file runs as a script would (with ``__name__ == "__student__"``);
     of a notebook only the imports and the function and class definitions of
-    its code cells run (an import that fails is skipped), so that grading never
-    loads a model or runs an experiment. Output printed by the file is swallowed.
+    its code cells run, so that grading never loads a model or runs an
+    experiment; one that fails (a missing package, a default value that needs
+    a variable of the chapter) is skipped, unless it defines an exercise's
+    function. Output printed by the file is swallowed.
 
     Raises :class:`StudentFileError` (one line naming the file) when the file is
     missing, is not a notebook it claims to be, or raises while running.
@@ -1465,18 +1467,23 @@ def load_student_file(path) -> dict:
     p = Path(path)
     if not p.is_file():
         raise StudentFileError(f"{path}: no such file")
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if p.suffix == ".ipynb":
             namespace: dict = {"__name__": "__student__"}
+            exercise_functions = {ex.function for ex in EXERCISES.values()}
             for i, node in _notebook_source(p):
                 code = compile(ast.Module(body=[node], type_ignores=[]), f"{p} (code cell {i + 1})", "exec")
                 try:
                     exec(code, namespace)
-                except ImportError:
-                    continue
                 except Exception as err:
-                    raise StudentFileError(f"{path}: code cell {i + 1} failed: {type(err).__name__}: {err}") from None
+                    # An import that fails here, or a chapter's helper whose default value needs a
+                    # variable that grading does not compute (`def f(x, net=model)`), is skipped;
+                    # an exercise's own function must be defined.
+                    if getattr(node, "name", None) in exercise_functions:
+                        raise StudentFileError(
+                            f"{path}: code cell {i + 1} failed to define {node.name}: {type(err).__name__}: {err}"
+                        ) from None
             return namespace
         try:
             return runpy.run_path(str(p), run_name="__student__")

@@ -5,8 +5,6 @@ import ast
 import copy
 import json
 import re
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -291,6 +289,7 @@ def test_cli_reads_notebooks_without_running_them(tmp_path, capsys):
     cells = [
         "%matplotlib inline\nimport numpy as np\nimport torch\nimport not_a_module_anywhere",
         "raise RuntimeError('a chapter cell that loads a model must not run')",
+        "def helper(x, net=model):  # its default needs a variable grading does not compute\n    return x",
         "!pip install nothing\n" + RIGHT_CAM + "\ncheck_cam(my_cam)",
         "def my_average_drop(Y, O):\n    return np.mean(np.maximum(0, Y - O) / Y)\nmy_average_drop(1, 2)",
     ]
@@ -306,11 +305,29 @@ def test_cli_reads_notebooks_without_running_them(tmp_path, capsys):
     assert not rows["my_average_drop"]["passed"] and "not in percent" in rows["my_average_drop"]["message"]
 
 
-def test_cli_missing_file_in_a_fresh_process(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "tutorial_utils", "check", str(tmp_path / "nope.py")],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120)
-    assert proc.returncode == 2
-    assert proc.stderr.strip() == f"error: {tmp_path / 'nope.py'}: no such file"
+def test_cli_grades_the_book_s_own_notebooks_as_not_attempted(capsys):
+    paths = [str(p) for p in CHAPTERS]
+    assert main(["check", *paths, "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    for ex in EXERCISES.values():
+        (row,) = [r for r in rows if r["file"].endswith(f"{ex.chapter}.ipynb") and r["exercise"] == ex.id]
+        assert not row["attempted"] and "still the stub" in row["message"], row
+
+
+def test_cli_notebook_that_cannot_define_an_exercise_function(tmp_path, capsys):
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+            "source": "@undefined_decorator\ndef my_cam(f, W, c):\n    return f"}
+    path = _student(tmp_path, "broken.ipynb", json.dumps({"cells": [cell], "metadata": {}}))
+    assert main(["check", path]) == 2
+    assert "failed to define my_cam: NameError" in capsys.readouterr().err
+
+
+def test_cli_missing_file(tmp_path, capsys):
+    # main() is what `python -m tutorial_utils` runs; in-process keeps this file fast.
+    assert main(["check", str(tmp_path / "nope.py")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip() == f"error: {tmp_path / 'nope.py'}: no such file"
+    assert captured.out == ""
 
 
 # --------------------------------------------------------------------------- #
