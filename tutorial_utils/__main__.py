@@ -23,12 +23,14 @@ def main(argv: list[str] | None = None) -> int:
     check = sub.add_parser("check", help="grade the auto-checked exercises in students' .py files or notebooks")
     check.add_argument("files", nargs="+", metavar="FILE", help="a student's .py file or .ipynb notebook")
     check.add_argument("--json", action="store_true", help="print a JSON list, one object per file and exercise")
+    check.add_argument("--all", action="store_true", dest="show_all",
+                       help="also list the exercises a file does not attempt (the JSON always has them)")
     args = parser.parse_args(argv)
 
     if args.command == "check":
         from .exercises import run_check
 
-        return run_check(args.files, as_json=args.json)
+        return run_check(args.files, as_json=args.json, show_all=args.show_all)
 
     from . import models
 

@@ -1494,11 +1494,12 @@ def load_student_file(path) -> dict:
             raise StudentFileError(f"{path}: failed to run: {type(err).__name__}" + (f": {text}" if text else "")) from None
 
 
-def run_check(files: Sequence[str], *, as_json: bool = False, out=None, err=None) -> int:
+def run_check(files: Sequence[str], *, as_json: bool = False, show_all: bool = False, out=None, err=None) -> int:
     """``python -m tutorial_utils check FILE…``: grade each file; the exit code.
 
-    Prints one line per exercise and file (chapter, function, ✓/✗/–, message),
-    or with ``as_json`` a JSON list of objects with the keys ``file``,
+    Prints one line per attempted exercise and file (chapter, function, ✓/✗,
+    message) — every exercise, not attempted ones (–) included, with
+    ``show_all`` — or with ``as_json`` a JSON list of objects with the keys ``file``,
     ``exercise``, ``chapter``, ``function``, ``attempted``, ``passed`` and
     ``message``. Returns 0 if every attempted exercise passes, 1 if one does
     not, 2 if a file is missing or fails to load (a one-line error on stderr).
@@ -1528,9 +1529,12 @@ def run_check(files: Sequence[str], *, as_json: bool = False, out=None, err=None
         mine = [row for row in rows if row["file"] == path]
         print(path, file=out)
         for row in mine:
+            if not (row["attempted"] or show_all):
+                continue
             symbol = "✓" if row["passed"] else ("✗" if row["attempted"] else "–")
             print(f"  {row['chapter']:<26} {row['function']:<20} {symbol}  {row['message']}", file=out)
         attempted = sum(row["attempted"] for row in mine)
         right = sum(row["passed"] for row in mine)
-        print(f"  {attempted} of {len(mine)} exercises attempted, {right} right.", file=out)
+        hidden = "" if show_all or attempted == len(mine) else " (--all lists the others)"
+        print(f"  {attempted} of {len(mine)} exercises attempted{hidden}, {right} right.", file=out)
     return code

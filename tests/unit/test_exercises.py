@@ -272,7 +272,10 @@ def test_cli_exit_codes_and_json(tmp_path, capsys):
     assert main(["check", good]) == 0
     out = capsys.readouterr().out
     assert "noise" not in out
-    assert re.search(r"03_cam\s+my_cam\s+✓", out) and re.search(r"04_slic\s+my_slic_distances\s+–", out)
+    assert re.search(r"03_cam\s+my_cam\s+✓", out) and "my_slic_distances" not in out
+    assert f"1 of {len(EXERCISES)} exercises attempted (--all lists the others), 1 right." in out
+    assert main(["check", good, "--all"]) == 0
+    assert re.search(r"04_slic\s+my_slic_distances\s+–", capsys.readouterr().out)
     assert main(["check", good, bad, "--json"]) == 1
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 2 * len(EXERCISES)
