@@ -33,8 +33,9 @@ def _code_cells(path):
 
 def _parse(source):
     """The cell's Python, without IPython magics and shell lines."""
-    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
-    return ast.parse("\n".join(lines))
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return ast.parse(TransformerManager().transform_cell(source))
 
 
 # --------------------------------------------------------------------------- figures
