@@ -191,6 +191,14 @@ class SecamExplorer:
             buffer = io.BytesIO()
             Image.fromarray(rgb).save(buffer, format="png")
             picture.value = buffer.getvalue()
+            # The picture's description: a tooltip in JupyterLab, its alt text on the website.
+            label = next((text for text, index in klass.options if index == klass.value), str(klass.value))
+            tooltip = f"{method.value} heatmap for the class {label} over the image {image.value}"
+            if method.value == "SeCAM":
+                tooltip += f", averaged over about {n_seg.value} superpixels"
+            if thresh.value > 0:
+                tooltip += f"; values below {thresh.value:.2f} of the maximum are hidden"
+            picture.tooltip = tooltip
             status.value = f"<small>drawn in {self.last_render_seconds * 1000:.0f} ms</small>"
 
         def on_image(change):

@@ -55,7 +55,18 @@ def test_bad_settings(explorer):
 
 def test_widget_builds(explorer):
     ui = explorer.widget
-    assert ui.children[1].value[:4] == b"\x89PNG"  # the picture, below the controls
+    picture = ui.children[1]  # below the controls
+    assert picture.value[:4] == b"\x89PNG"
+    # It says what it shows (its alt text on the website) and follows the controls.
+    left, right = ui.children[0].children
+    method, threshold = left.children[2], right.children[2]
+    image = left.children[0]
+    assert picture.tooltip.startswith(f"{method.value} heatmap for the class ") and image.value in picture.tooltip
+    method.value, threshold.value = "CAM", 0.0
+    assert picture.tooltip.startswith("CAM heatmap") and "superpixels" not in picture.tooltip
+    method.value, threshold.value = "SeCAM", 0.5
+    assert picture.tooltip.startswith("SeCAM heatmap") and "superpixels" in picture.tooltip
+    assert "below 0.50 of the maximum" in picture.tooltip
 
 
 def test_explorer_uses_opencv_slic_where_available(lite):
