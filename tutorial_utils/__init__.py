@@ -85,7 +85,7 @@ from .shortcut import (
     train_classifier,
 )
 from .slic import SlicTrace, slic_from_scratch, superpixels
-from .viz import DEFAULT_CMAP, gradient_image, overlay, plot_top_k
+from .viz import DEFAULT_CMAP, gradient_image, overlay, plot_top_k, png_img_tag
 from .widgets import SecamExplorer
 
 __all__ = [
@@ -148,6 +148,7 @@ __all__ = [
     "normalise",
     "overlay",
     "plot_top_k",
+    "png_img_tag",
     "positive_mass_share",
     "predict_classes",
     "progress",

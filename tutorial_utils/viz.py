@@ -9,7 +9,7 @@ import numpy as np
 from .images import as_rgb_uint8
 from .models import Prediction
 
-__all__ = ["DEFAULT_CMAP", "gradient_image", "overlay", "plot_top_k"]
+__all__ = ["DEFAULT_CMAP", "gradient_image", "overlay", "plot_top_k", "png_img_tag"]
 
 #: Perceptually uniform and readable by colour-blind readers: lightness rises
 #: steadily from black to pale yellow, so "brighter" always means "more".
@@ -132,3 +132,43 @@ def gradient_image(gradient, *, percentile: float = 99.0) -> np.ndarray:
     q = np.percentile(np.abs(g), percentile)
     scaled = 0.5 + 0.5 * g / q if q > 0 else np.full_like(g, 0.5)
     return np.round(np.clip(scaled, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def png_img_tag(picture, alt: str, *, max_width: str = "100%") -> str:
+    """An HTML ``<img>`` holding ``picture`` as an embedded PNG, with alt text.
+
+    For pictures shown inside widgets (``ipywidgets.HTML(value=png_img_tag(...))``):
+    unlike an ``ipywidgets.Image`` the tag carries alt text, which screen readers
+    read in JupyterLab and on the website. ``picture`` is an RGB image (``uint8``
+    or float in ``[0, 1]``, ``H×W×3``), PNG bytes, or a matplotlib ``Figure``.
+
+    >>> png_img_tag(np.zeros((2, 2, 3), np.uint8), "a black square")[:33]
+    '<img src="data:image/png;base64,i'
+
+    Raises ``ValueError`` for empty alt text or bytes that are not a PNG, and
+    whatever :func:`as_rgb_uint8` raises for a bad image.
+    """
+    import base64
+    import html
+    import io
+
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError("png_img_tag needs alt text: say in words what the picture shows")
+    if isinstance(picture, (bytes, bytearray)):
+        data = bytes(picture)
+        if not data.startswith(b"\x89PNG"):
+            raise ValueError("png_img_tag: the bytes given are not a PNG image")
+    elif hasattr(picture, "savefig"):
+        buffer = io.BytesIO()
+        picture.savefig(buffer, format="png")
+        data = buffer.getvalue()
+    else:
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        Image.fromarray(as_rgb_uint8(picture, name="picture")).save(buffer, format="png")
+        data = buffer.getvalue()
+    source = base64.b64encode(data).decode("ascii")
+    return (f'<img src="data:image/png;base64,{source}" alt="{html.escape(alt.strip(), quote=True)}" '
+            f'style="max-width: {max_width}; height: auto">')
+

@@ -14,7 +14,6 @@ where OpenCV's contrib modules are missing.
 
 from __future__ import annotations
 
-import io
 import time
 from typing import Sequence
 
@@ -24,7 +23,7 @@ from .cam import class_activation_map, normalise, upsample
 from .images import load_image
 from .secam import secam, threshold_mask
 from .slic import BACKENDS, superpixels
-from .viz import overlay
+from .viz import overlay, png_img_tag
 
 __all__ = ["SecamExplorer"]
 
@@ -165,7 +164,6 @@ class SecamExplorer:
 
     def _build(self):
         import ipywidgets as w
-        from PIL import Image
 
         style = {"description_width": "110px"}
         image = w.Dropdown(options=self.image_names, value=self.settings["image"], description="image", style=style)
@@ -177,7 +175,9 @@ class SecamExplorer:
                              continuous_update=False)
         thresh = w.FloatSlider(value=0.0, min=0.0, max=0.95, step=0.05, description="threshold (·max)", style=style)
         alpha = w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="opacity", style=style)
-        picture = w.Image(format="png", layout=w.Layout(max_width="100%", height="auto"))
+        # An HTML <img> rather than an ipywidgets Image: it can carry alt text (an
+        # Image cannot; its tooltip breaks the view in ipywidgets 8's front end).
+        picture = w.HTML(layout=w.Layout(max_width="100%"))
         status = w.HTML()
 
         def set_classes(name):
@@ -188,17 +188,13 @@ class SecamExplorer:
             rgb = self.render(image=image.value, class_index=klass.value, method=method.value,
                               n_segments=n_seg.value, compactness=comp.value,
                               threshold=thresh.value, alpha=alpha.value)
-            buffer = io.BytesIO()
-            Image.fromarray(rgb).save(buffer, format="png")
-            picture.value = buffer.getvalue()
-            # The picture's description: a tooltip in JupyterLab, its alt text on the website.
             label = next((text for text, index in klass.options if index == klass.value), str(klass.value))
-            tooltip = f"{method.value} heatmap for the class {label} over the image {image.value}"
+            alt = f"{method.value} heatmap for the class {label} over the image {image.value}"
             if method.value == "SeCAM":
-                tooltip += f", averaged over about {n_seg.value} superpixels"
+                alt += f", averaged over about {n_seg.value} superpixels"
             if thresh.value > 0:
-                tooltip += f"; values below {thresh.value:.2f} of the maximum are hidden"
-            picture.tooltip = tooltip
+                alt += f"; values below {thresh.value:.2f} of the maximum are hidden"
+            picture.value = png_img_tag(rgb, alt)
             status.value = f"<small>drawn in {self.last_render_seconds * 1000:.0f} ms</small>"
 
         def on_image(change):

@@ -9,9 +9,6 @@
  * 2. The manager typesets widget labels with MathJax 2's MathJax.Hub.Queue; the
  *    book loads MathJax 3, which has no Hub ("Cannot read properties of undefined
  *    (reading 'Queue')"). Provide Hub.Queue on top of MathJax 3's typesetPromise.
- * 3. An ipywidgets Image has no alt text, only a tooltip (the title attribute).
- *    The book's widget images set a tooltip that says what they show; make it
- *    their alt text too, for screen readers.
  */
 (function () {
   "use strict";
@@ -50,20 +47,4 @@
     get: function () { return current; },
     set: function (value) { addHub(value); current = value; },
   });
-
-  function describeImages(node) {
-    var images = node.tagName === "IMG" ? [node] : (node.querySelectorAll ? node.querySelectorAll("img") : []);
-    Array.prototype.forEach.call(images, function (img) {
-      var title = img.getAttribute("title");
-      if (title && img.getAttribute("alt") !== title && img.closest(".jupyter-widgets, .widget-image")) {
-        img.setAttribute("alt", title);
-      }
-    });
-  }
-  new MutationObserver(function (records) {
-    records.forEach(function (record) {
-      if (record.type === "attributes") { describeImages(record.target); }
-      Array.prototype.forEach.call(record.addedNodes, describeImages);
-    });
-  }).observe(document.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ["title"] });
 })();

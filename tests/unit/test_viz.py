@@ -47,3 +47,26 @@ def test_plot_top_k():
     assert [t.get_text() for t in ax.get_yticklabels()] == ["b", "a"]
     with pytest.raises(TypeError, match="Prediction"):
         plot_top_k([])
+
+
+def test_png_img_tag_embeds_a_png_with_alt_text():
+    import base64
+    import html
+    import re
+
+    import matplotlib.pyplot as plt
+
+    from tutorial_utils import png_img_tag
+
+    tag = png_img_tag(np.zeros((4, 5, 3), np.uint8), 'a "black" <box>')
+    src, alt = re.fullmatch(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]+)" style="[^"]*">', tag).groups()
+    assert base64.b64decode(src)[:4] == b"\x89PNG" and html.unescape(alt) == 'a "black" <box>'
+    fig = plt.figure(figsize=(1, 1))
+    assert 'alt="a figure"' in png_img_tag(fig, "a figure")
+    plt.close(fig)
+    png = base64.b64decode(src)
+    assert png_img_tag(png, "bytes").startswith('<img src="data:image/png;base64,' + src)
+    with pytest.raises(ValueError, match="alt text"):
+        png_img_tag(np.zeros((2, 2, 3), np.uint8), "  ")
+    with pytest.raises(ValueError, match="not a PNG"):
+        png_img_tag(b"GIF89a", "a gif")

@@ -1,3 +1,6 @@
+import base64
+import html
+import re
 import time
 
 import numpy as np
@@ -55,18 +58,20 @@ def test_bad_settings(explorer):
 
 def test_widget_builds(explorer):
     ui = explorer.widget
-    picture = ui.children[1]  # below the controls
-    assert picture.value[:4] == b"\x89PNG"
-    # It says what it shows (its alt text on the website) and follows the controls.
+    picture = ui.children[1]  # below the controls: an <img> with alt text
+    match = re.fullmatch(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]+)" style="[^"]*">', picture.value)
+    assert match, picture.value[:120]
+    assert base64.b64decode(match.group(1))[:4] == b"\x89PNG"
     left, right = ui.children[0].children
-    method, threshold = left.children[2], right.children[2]
-    image = left.children[0]
-    assert picture.tooltip.startswith(f"{method.value} heatmap for the class ") and image.value in picture.tooltip
+    image, method, threshold = left.children[0], left.children[2], right.children[2]
+    alt = html.unescape(match.group(2))
+    assert alt.startswith(f"{method.value} heatmap for the class ") and image.value in alt
+    # The alt text follows the controls.
     method.value, threshold.value = "CAM", 0.0
-    assert picture.tooltip.startswith("CAM heatmap") and "superpixels" not in picture.tooltip
+    assert 'alt="CAM heatmap' in picture.value and "superpixels" not in picture.value
     method.value, threshold.value = "SeCAM", 0.5
-    assert picture.tooltip.startswith("SeCAM heatmap") and "superpixels" in picture.tooltip
-    assert "below 0.50 of the maximum" in picture.tooltip
+    assert 'alt="SeCAM heatmap' in picture.value and "superpixels" in picture.value
+    assert "below 0.50 of the maximum" in picture.value
 
 
 def test_explorer_uses_opencv_slic_where_available(lite):
