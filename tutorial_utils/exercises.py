@@ -938,7 +938,12 @@ def check_grad_cam(fn, *, strict: bool = False) -> CheckResult:
 
 
 def _guided_reference(z, R):
-    return torch.where((z > 0) & (R > 0), R, torch.zeros_like(R))
+    """The backward pass of the library's own guided ReLU (gradients._GuidedReLUFunction)."""
+    from .gradients import _GuidedReLUFunction
+
+    z = z.detach().clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(_GuidedReLUFunction.apply(z, None), z, R)
+    return grad
 
 
 def _guided_cases():
@@ -1082,7 +1087,9 @@ def _ascent(img, grad, step_size, decay, *, norm="mean", sign=1.0, clip=True, gr
 
 
 def _ascent_reference(img, grad, step_size, decay):
-    return _ascent(img, grad, step_size, decay)
+    from .featurevis import _ascent_step
+
+    return _ascent_step(img, grad, step_size, decay).clamp(0.0, 1.0)  # the library's own step
 
 
 def _ascent_cases():

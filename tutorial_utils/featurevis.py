@@ -55,6 +55,19 @@ def _non_negative(name: str, value, integer: bool = False) -> float:
     return value
 
 
+def _ascent_step(image: torch.Tensor, grad: torch.Tensor, step_size: float, decay: float) -> torch.Tensor:
+    r"""One normalised ascent step, then decay towards grey (no blur, no clipping).
+
+    :math:`x \leftarrow x + \eta\, g / \overline{|g|}`, then
+    :math:`x \leftarrow 0.5 + (x - 0.5)(1 - \text{decay})`. Shared by
+    :func:`activation_maximisation` and chapter 09's exercise checker.
+    """
+    image = image + step_size * grad / (grad.abs().mean() + 1e-12)
+    if decay:
+        image = 0.5 + (image - 0.5) * (1 - decay)
+    return image
+
+
 def activation_maximisation(
     model,
     class_idx: int,
@@ -124,9 +137,7 @@ def activation_maximisation(
             (grad,) = torch.autograd.grad(score, image)
             logits.append(float(score.detach()))
             with torch.no_grad():
-                image = image + step_size * grad / (grad.abs().mean() + 1e-12)
-                if decay:
-                    image = 0.5 + (image - 0.5) * (1 - decay)
+                image = _ascent_step(image, grad, step_size, decay)
                 if blur_sigma > 0 and radius > 0 and step % blur_every == 0:
                     image = gaussian_blur(image, kernel_size=2 * radius + 1, sigma=float(blur_sigma))
                 image = image.clamp(0.0, 1.0)
