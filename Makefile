@@ -28,6 +28,9 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # Long loops in the chapters print one summary line instead of a live bar
 # (nobody watches a build; a widget bar would be saved dead into the page).
 export CAM_BOOK_PROGRESS := summary
+# The first cell of every chapter installs the book where it is missing (Colab).
+# Under make the book is always installed: a would-be install is an error instead.
+export CAM_BOOK_NO_INSTALL := 1
 
 .PHONY: help book test install browser clean
 

@@ -54,6 +54,47 @@ def test_the_install_cell_does_nothing_where_the_book_is_installed():
     assert "already installed" in result.stdout
 
 
+def _run_install_cell(prelude, env_extra):
+    """Run the first notebook's install cell as if tutorial_utils were missing."""
+    import os
+
+    cells = [c for c in json.loads(NOTEBOOKS[0].read_text())["cells"] if c["cell_type"] == "code"]
+    hide = (
+        "import importlib.util\n"
+        "_find = importlib.util.find_spec\n"
+        "importlib.util.find_spec = lambda name, *a: None if name == 'tutorial_utils' else _find(name, *a)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "CAM_BOOK_NO_INSTALL"} | env_extra
+    return subprocess.run([sys.executable, "-c", hide + prelude + "".join(cells[0]["source"])],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120, env=env)
+
+
+def test_under_make_a_missing_book_is_an_error_not_an_install():
+    # The prelude makes any pip call fail loudly, so an install attempt cannot pass unnoticed.
+    prelude = "import subprocess\nsubprocess.run = lambda *a, **k: (_ for _ in ()).throw(AssertionError('pip ran'))\n"
+    result = _run_install_cell(prelude, {"CAM_BOOK_NO_INSTALL": "1"})
+    assert result.returncode != 0
+    assert "RuntimeError: tutorial_utils is not installed" in result.stderr, result.stderr
+    assert "make install" in result.stderr and "pip ran" not in result.stderr
+
+
+def test_a_failed_install_raises():
+    # pip is replaced by a command that fails the way a failed pip does: exit status 1.
+    prelude = (
+        "import subprocess, sys\n"
+        "_run = subprocess.run\n"
+        "subprocess.run = lambda args, **k: _run([sys.executable, '-c', 'raise SystemExit(1)'], **k)\n"
+    )
+    result = _run_install_cell(prelude, {})
+    assert result.returncode != 0
+    assert "CalledProcessError" in result.stderr, result.stderr
+
+
+def test_make_sets_the_no_install_guard():
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^export CAM_BOOK_NO_INSTALL := 1$", makefile, re.M)
+
+
 def test_binder_installs_what_make_installs():
     post_build = (ROOT / "postBuild").read_text()
     assert "--no-deps -r requirements-nodeps.txt" in post_build and "--no-deps -e ." in post_build
