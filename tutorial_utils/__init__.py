@@ -10,6 +10,7 @@ The package follows the book's data path, one module per step::
     superpixels           segments H×W                         (slic)
     secam                 per-superpixel mean, H×W             (secam)
     normalise             [0, 1] map                           (cam)
+    set_seed              one seed per chapter, CAM_BOOK_SEED  (seeding)
     deletion_curve, …     faithfulness and sanity checks       (metrics)
     overlay, plot_top_k   figures                              (viz)
 
@@ -72,6 +73,7 @@ from .models import (
 )
 from .progress import PROGRESS_ENV, progress
 from .secam import secam, threshold_mask
+from .seeding import SEED_ENV, book_seed, set_seed
 from .shapes import SHAPE_CLASSES, shapes_dataset, shapes_scene
 from .shortcut import (
     MARKER_SETTINGS,
@@ -98,6 +100,7 @@ __all__ = [
     "MODEL_ENV",
     "NORMALISATIONS",
     "PROGRESS_ENV",
+    "SEED_ENV",
     "SHAPE_CLASSES",
     "SHORTCUT_CLASSES",
     "CamModel",
@@ -118,6 +121,7 @@ __all__ = [
     "as_rgb_uint8",
     "auc",
     "average_drop",
+    "book_seed",
     "cascading_randomisation",
     "check_ascent_step",
     "check_average_drop",
@@ -159,6 +163,7 @@ __all__ = [
     "secam",
     "seg_grad_cam",
     "seg_hires_cam",
+    "set_seed",
     "shapes_dataset",
     "shapes_scene",
     "shortcut_dataset",
