@@ -155,3 +155,42 @@ def test_no_role_inside_a_code_span(path):
     offenders = [m.group(0) for md in _markdown(path)
                  for m in re.finditer(r"`\{(?:glue|glue:text|cite|cite:p|cite:t|doc|ref|eq|numref)\}`[^`]*``", md)]
     assert not offenders, f"{path.name}: roles inside code spans: {offenders[:5]}"
+
+
+def _code(nb_path):
+    cells = json.loads(nb_path.read_text())["cells"]
+    return ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+
+
+# A seed written as a number (manual_seed(0), default_rng(1), seed=2, random_state=0) is
+# randomness that CAM_BOOK_SEED does not reach.
+_LITERAL_SEED = re.compile(
+    r"(manual_seed|default_rng|random\.seed|np\.random\.seed)\(\s*\d"
+    r"|\b(seed|random_state|random_seed)\s*=\s*\d")
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if "12b" not in p.name], ids=lambda p: p.name)
+def test_every_chapter_draws_its_randomness_from_one_seed(path):
+    """One helper call at the top sets the seed from CAM_BOOK_SEED; no seed is typed below it."""
+    code = _code(path)
+    imports = code[1]  # the cell after the install cell
+    assert re.search(r"^SEED = set_seed\(\)", imports, re.M), f"{path.name}: no `SEED = set_seed()` in the first cell"
+    for i, cell in enumerate(code):
+        lines = [line for line in cell.splitlines() if not line.lstrip().startswith("#")]
+        hits = [m.group(0) for m in _LITERAL_SEED.finditer("\n".join(lines))]
+        assert not hits, f"{path.name}, code cell {i + 1}: a seed typed as a number: {hits}"
+
+
+def test_the_results_page_has_no_randomness():
+    # 12b only reads the recorded benchmark; it draws no random number and needs no seed.
+    code = "\n".join(_code(ROOT / "notebooks" / "12b_benchmark_results.ipynb"))
+    assert not re.search(r"random|randn|rand\(|manual_seed|shuffle", code)
+
+
+def test_make_test_runs_the_chapters_twice_differently():
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^NBVAL_SEED \?= (\d+)$", makefile, re.M).group(1) != "0"
+    assert re.search(r"^NBVAL_THREADS \?= 1$", makefile, re.M)
+    assert "CAM_BOOK_SEED=0 $(BIN)/jupyter-book build" in makefile
+    nbval = next(line for line in makefile.splitlines() if "--nbval" in line)
+    assert "OMP_NUM_THREADS=$(NBVAL_THREADS)" in nbval and "CAM_BOOK_SEED=$(NBVAL_SEED)" in nbval
