@@ -3,10 +3,21 @@
 ``info`` says which model the book will use on this machine and why, and where
 the ResNet50 weights file is expected. ``fetch-weights`` downloads the ResNet50
 weights into torch's cache (run it once on a machine with internet; copy the
-file to the same place on offline machines). ``check STUDENT.py [...] [--json]``
-grades the auto-checked exercises in students' ``.py`` files or notebooks
-without loading any model: exit code 0 if every attempted exercise is right,
-1 if one is not, 2 if a file is missing or fails to load.
+file to the same place on offline machines). ``check STUDENT.py [...] [--json]
+[--timeout SECONDS] [--jobs N]`` grades the auto-checked exercises in students'
+``.py`` files or notebooks without loading any model.
+
+``check`` runs students' code, which is untrusted. Each file is loaded in a
+child process of its own, whose output is thrown away; the verdicts are made in
+this process, against reference implementations that no student code can
+reach. Loading a file and each exercise get ``--timeout`` seconds (by default
+``tutorial_utils.exercises.CHECK_TIMEOUT``). An answer that calls ``sys.exit``
+or ``os._exit``, loops forever or prints megabytes gets a ✗ line saying so, and
+the file's other exercises are still graded (see ``tutorial_utils/_grader.py``;
+it is not a sandbox). Exit code: 0 if every attempted exercise is right; 1 if
+one is wrong, ran out of time or ended its process; 2 if a file is missing,
+unreadable or fails while loading (a syntax error, an exception, an exit or
+running out of time at import), with one line naming the file on stderr.
 """
 
 from __future__ import annotations
@@ -15,7 +26,29 @@ import argparse
 import sys
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
+    from .exercises import CHECK_TIMEOUT, run_check  # the package is imported already: `python -m` runs its __init__
+
     parser = argparse.ArgumentParser(prog="python -m tutorial_utils", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="which model the book uses here, and where ResNet50's weights go")
@@ -25,12 +58,16 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--json", action="store_true", help="print a JSON list, one object per file and exercise")
     check.add_argument("--all", action="store_true", dest="show_all",
                        help="also list the exercises a file does not attempt (the JSON always has them)")
+    check.add_argument("--timeout", type=_positive_float, default=CHECK_TIMEOUT, metavar="SECONDS",
+                       help="time limit for loading a file and for each exercise; an answer that runs out of it "
+                            "is wrong (default: %(default)g)")
+    check.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
+                       help="files graded at the same time, one child process each "
+                            "(default: the number of CPUs, at most 4)")
     args = parser.parse_args(argv)
 
     if args.command == "check":
-        from .exercises import run_check
-
-        return run_check(args.files, as_json=args.json, show_all=args.show_all)
+        return run_check(args.files, as_json=args.json, show_all=args.show_all, timeout=args.timeout, jobs=args.jobs)
 
     from . import models
 

@@ -24,7 +24,10 @@ non-zero biases, mixed signs, labels with gaps); the unit tests prove it.
 True
 
 ``grade(namespace)`` runs every checker whose function is defined in a namespace,
-and ``python -m tutorial_utils check student.py`` does the same for files.
+in this process. ``python -m tutorial_utils check student.py`` does the same for
+files, but runs the students' code in child processes and judges what it
+returns in its own (:mod:`tutorial_utils._grader`): an answer that exits,
+hangs, floods the output or monkeypatches the library cannot fool it.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ import numpy as np
 import torch
 
 __all__ = [
+    "CHECK_TIMEOUT",
     "EXERCISES",
     "CheckResult",
     "Exercise",
@@ -304,76 +308,185 @@ def _matching_mistake(ex: Exercise, got: np.ndarray, expected: np.ndarray, case:
     return None
 
 
-def _check(ex: Exercise, fn) -> CheckResult:
-    """Run exercise ``ex`` on the student's ``fn``: the shared engine behind every ``check_…``."""
-    name = getattr(fn, "__name__", None) or ex.function
-    if name == "<lambda>":
-        name = ex.function
+@dataclass(frozen=True)
+class _Outcome:
+    """What the student's function did with one case's inputs: everything a verdict needs, and nothing else.
 
-    def fail(message: str, details: Sequence[str] = ()) -> CheckResult:
-        return CheckResult(ex.id, False, f"{name} is not right yet: {message}", tuple(details))
+    ``kind`` is ``"value"`` (``got`` holds the result as float64 numbers),
+    ``"none"``, ``"not_tensor"`` (``text`` is the type returned),
+    ``"wrong_type"`` (``text`` says why it is not numbers), ``"raised"``
+    (``error_type`` and ``text``, the exception's ``str``),
+    ``"not_implemented"`` or ``"exited"`` (``text`` is the code given to
+    ``sys.exit``). It is plain data so that the command line can call the
+    function in a child process and judge the outcome in its own (see
+    :mod:`tutorial_utils._grader`).
+    """
 
+    kind: str
+    got: np.ndarray | None = None
+    text: str = ""
+    error_type: str = ""
+
+
+def _safe_str(value) -> str:
+    try:
+        return str(value)
+    except Exception:  # noqa: BLE001 — a student's object whose __str__ fails
+        return f"<{type(value).__name__} that cannot be printed>"
+
+
+def _function_name(ex: Exercise, fn) -> str:
+    try:
+        name = getattr(fn, "__name__", None)
+    except Exception:  # noqa: BLE001 — a student's object whose __getattr__ fails
+        name = None
+    return name if isinstance(name, str) and name and name != "<lambda>" else ex.function
+
+
+def _inspect(ex: Exercise, fn) -> tuple[str, str, str]:
+    """``(name, status, type name)`` of a student's function; status ``"function"``, ``"not_callable"`` or ``"stub"``."""
+    name = _function_name(ex, fn)
     if not callable(fn):
-        return fail(f"expected a function, got an object of type {type(fn).__name__}. "
-                    f"Define `def {ex.signature}:` and pass the function itself.")
+        return name, "not_callable", type(fn).__name__
     if _is_stub(fn):
+        return name, "stub", ""
+    return name, "function", ""
+
+
+def _missing(ex: Exercise) -> CheckResult:
+    return CheckResult(ex.id, False, f"{ex.function} is not attempted: no function of that name is defined.", attempted=False)
+
+
+def _before_calling(ex: Exercise, name: str, status: str, type_name: str) -> CheckResult | None:
+    """The verdict on a function that is not worth calling (not a function, still the stub), else ``None``."""
+    if status == "not_callable":
+        return CheckResult(ex.id, False, f"{name} is not right yet: expected a function, got an object of type "
+                                         f"{type_name}. Define `def {ex.signature}:` and pass the function itself.")
+    if status == "stub":
         return CheckResult(
             ex.id, False,
             f"{name} is not attempted yet: its body is still the stub. Write it, then run the cell again.",
             attempted=False,
         )
+    return None
+
+
+def _call(ex: Exercise, fn, case: _Case) -> _Outcome:
+    """Call the student's ``fn`` on one case (on a copy of its inputs) and say what happened; never raises but for Ctrl-C.
+
+    ``SystemExit`` counts as a failure like any other exception: a function
+    that calls ``sys.exit`` must not end the notebook's cell, or the grader.
+    """
+    try:
+        out = _quiet_call(fn, case.args)
+    except NotImplementedError:
+        return _Outcome("not_implemented")
+    except KeyboardInterrupt:
+        raise
+    except SystemExit as err:
+        code = err.code
+        return _Outcome("exited", text="" if code is None else repr(code) if isinstance(code, str) else _safe_str(code))
+    except BaseException as err:  # noqa: BLE001 — the student's code: report, never propagate
+        return _Outcome("raised", text=_safe_str(err), error_type=type(err).__name__)
+    if out is None:
+        return _Outcome("none")
+    if ex.returns == "tensor" and not isinstance(out, torch.Tensor):
+        return _Outcome("not_tensor", text=type(out).__name__)
+    what = "expected a number." if ex.returns == "scalar" else "expected a NumPy array or a torch tensor."
+    try:
+        return _Outcome("value", got=_numbers(out, what))
+    except _WrongType as err:
+        return _Outcome("wrong_type", text=str(err))
+    except KeyboardInterrupt:
+        raise
+    except BaseException as err:  # noqa: BLE001 — an object of the student's that fails to convert
+        return _Outcome("wrong_type", text=f"it returned a {type(out).__name__} that cannot be read as numbers "
+                                           f"({type(err).__name__}); {what}")
+
+
+def _judge(ex: Exercise, name: str, case: _Case, expected: np.ndarray, outcome: _Outcome) -> CheckResult | None:
+    """The verdict on one case: ``None`` when the outcome is the right answer, else the result to report."""
+
+    def fail(message: str, details: Sequence[str] = ()) -> CheckResult:
+        return CheckResult(ex.id, False, f"{name} is not right yet: {message}", tuple(details))
+
+    inputs = f"called with {case.text}"
+    if outcome.kind == "not_implemented":
+        return CheckResult(ex.id, False, f"{name} is not attempted yet: it raises NotImplementedError.", attempted=False)
+    if outcome.kind == "exited":
+        return fail(f"it called sys.exit({outcome.text}), which ends the whole program ({inputs}). "
+                    "Hand the result back with `return`.")
+    if outcome.kind == "raised":
+        error = outcome.text
+        text = error.strip().splitlines()[0].rstrip(".") if error.strip() else ""
+        message = f"it raised {outcome.error_type}" + (f": {text}" if text else "") + f" ({inputs})."
+        for needle, hint in ex.error_hints + _GENERIC_ERROR_HINTS:
+            if needle in error or needle == outcome.error_type:
+                message += f" Hint: {hint}"
+                break
+        return fail(message)
+    if outcome.kind == "none":
+        return fail(f"it returned None, when {inputs}. Did you forget the `return`?")
+    if outcome.kind == "not_tensor":
+        return fail(
+            f"it returned a {outcome.text}, but the model takes a torch tensor: "
+            "build it with `torch.from_numpy(...)` (or torch operations) and return that.",
+            (inputs,),
+        )
+    if outcome.kind == "wrong_type":
+        return fail(outcome.text, (inputs,))
+    got = outcome.got
+    if ex.returns == "scalar" and got.size == 1:
+        got = got.reshape(())
+    mistake = _matching_mistake(ex, got, expected, case)
+    details = (inputs,)
+    if got.shape != expected.shape:
+        lead = f"it returned {_shape(got)}; the right answer has {_shape(expected)}"
+        if mistake is not None:
+            return CheckResult(ex.id, False, f"{name} is not right yet ({mistake.name}): {lead} — {mistake.hint}", details)
+        return fail(f"{lead}{_shape_hint(got.shape, expected.shape)}.", details)
+    if _close(got, expected, ex):
+        return None
+    if mistake is not None:
+        return CheckResult(ex.id, False, f"{name} is not right yet ({mistake.name}): {mistake.hint}", details)
+    bad = ~np.isfinite(got) & np.isfinite(expected)
+    if bad.any():
+        return fail(
+            f"it returned NaN or infinite values at {int(bad.sum())} of {got.size} positions, where the right "
+            "answer is finite. Look for a division by zero.",
+            details,
+        )
+    message, extra = _generic_difference(got, expected, ex)
+    return fail(message, details + extra)
+
+
+def _expected(ex: Exercise, case: _Case) -> np.ndarray:
+    return _numbers(_quiet_call(ex.reference, case.args), "")
+
+
+def _passed(ex: Exercise, name: str, n_cases: int) -> CheckResult:
+    return CheckResult(ex.id, True, f"{name} is right: it matches {ex.reference_name} on {n_cases} test inputs.")
+
+
+def _check(ex: Exercise, fn) -> CheckResult:
+    """Run exercise ``ex`` on the student's ``fn``: the shared engine behind every ``check_…``.
+
+    Three steps, kept apart so that ``python -m tutorial_utils check`` can run
+    the middle one — the only one that runs the student's code — in a child
+    process: :func:`_inspect` the function, :func:`_call` it on each case, and
+    :func:`_judge` each outcome against the reference.
+    """
+    name, status, type_name = _inspect(ex, fn)
+    early = _before_calling(ex, name, status, type_name)
+    if early is not None:
+        return early
     cases = ex.cases()
     for case in cases:
-        expected = _numbers(_quiet_call(ex.reference, case.args), "")
-        inputs = f"called with {case.text}"
-        try:
-            out = _quiet_call(fn, case.args)
-        except NotImplementedError:
-            return CheckResult(ex.id, False, f"{name} is not attempted yet: it raises NotImplementedError.", attempted=False)
-        except Exception as err:  # the student's code: report, never propagate
-            text = str(err).strip().splitlines()[0].rstrip(".") if str(err).strip() else ""
-            message = f"it raised {type(err).__name__}" + (f": {text}" if text else "") + f" ({inputs})."
-            for needle, hint in ex.error_hints + _GENERIC_ERROR_HINTS:
-                if needle in str(err) or needle == type(err).__name__:
-                    message += f" Hint: {hint}"
-                    break
-            return fail(message)
-        if out is None:
-            return fail(f"it returned None, when {inputs}. Did you forget the `return`?")
-        if ex.returns == "tensor" and not isinstance(out, torch.Tensor):
-            return fail(
-                f"it returned a {type(out).__name__}, but the model takes a torch tensor: "
-                "build it with `torch.from_numpy(...)` (or torch operations) and return that.",
-                (inputs,),
-            )
-        what = "expected a number." if ex.returns == "scalar" else "expected a NumPy array or a torch tensor."
-        try:
-            got = _numbers(out, what)
-        except _WrongType as err:
-            return fail(str(err), (inputs,))
-        if ex.returns == "scalar" and got.size == 1:
-            got = got.reshape(())
-        mistake = _matching_mistake(ex, got, expected, case)
-        details = (inputs,)
-        if got.shape != expected.shape:
-            lead = f"it returned {_shape(got)}; the right answer has {_shape(expected)}"
-            if mistake is not None:
-                return CheckResult(ex.id, False, f"{name} is not right yet ({mistake.name}): {lead} — {mistake.hint}", details)
-            return fail(f"{lead}{_shape_hint(got.shape, expected.shape)}.", details)
-        if _close(got, expected, ex):
-            continue
-        if mistake is not None:
-            return CheckResult(ex.id, False, f"{name} is not right yet ({mistake.name}): {mistake.hint}", details)
-        bad = ~np.isfinite(got) & np.isfinite(expected)
-        if bad.any():
-            return fail(
-                f"it returned NaN or infinite values at {int(bad.sum())} of {got.size} positions, where the right "
-                "answer is finite. Look for a division by zero.",
-                details,
-            )
-        message, extra = _generic_difference(got, expected, ex)
-        return fail(message, details + extra)
-    return CheckResult(ex.id, True, f"{name} is right: it matches {ex.reference_name} on {len(cases)} test inputs.")
+        expected = _expected(ex, case)  # before the student's code runs on this case
+        verdict = _judge(ex, name, case, expected, _call(ex, fn, case))
+        if verdict is not None:
+            return verdict
+    return _passed(ex, name, len(cases))
 
 
 def _run(exercise_id: str, fn, strict: bool) -> CheckResult:
@@ -1416,8 +1529,7 @@ def grade(namespace: Mapping[str, object]) -> list[CheckResult]:
     for ex in EXERCISES.values():
         fn = namespace.get(ex.function)
         if fn is None:
-            results.append(CheckResult(
-                ex.id, False, f"{ex.function} is not attempted: no function of that name is defined.", attempted=False))
+            results.append(_missing(ex))
         else:
             results.append(ex.checker(fn))
     return results
@@ -1425,6 +1537,21 @@ def grade(namespace: Mapping[str, object]) -> list[CheckResult]:
 
 class StudentFileError(Exception):
     """A student's file is missing or cannot be loaded; ``str(err)`` is one line that names the file."""
+
+
+class _Discard(io.TextIOBase):
+    """A text stream that forgets what is written to it: a student's megabytes of output cost no memory."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+def _first_line(err: BaseException) -> str:
+    text = _safe_str(err).strip()
+    return text.splitlines()[0] if text else ""
 
 
 def _notebook_source(path: Path) -> list[tuple[int, ast.stmt]]:
@@ -1474,7 +1601,7 @@ def load_student_file(path) -> dict:
     p = Path(path)
     if not p.is_file():
         raise StudentFileError(f"{path}: no such file")
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
+    with contextlib.redirect_stdout(_Discard()), contextlib.redirect_stderr(_Discard()), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if p.suffix == ".ipynb":
             namespace: dict = {"__name__": "__student__"}
@@ -1483,13 +1610,17 @@ def load_student_file(path) -> dict:
                 code = compile(ast.Module(body=[node], type_ignores=[]), f"{p} (code cell {i + 1})", "exec")
                 try:
                     exec(code, namespace)
-                except Exception as err:
+                except KeyboardInterrupt:
+                    raise
+                except BaseException as err:  # noqa: BLE001 — SystemExit too: it must not end the grader
                     # An import that fails here, or a chapter's helper whose default value needs a
                     # variable that grading does not compute (`def f(x, net=model)`), is skipped;
                     # an exercise's own function must be defined.
                     if getattr(node, "name", None) in exercise_functions:
+                        text = _first_line(err)
                         raise StudentFileError(
-                            f"{path}: code cell {i + 1} failed to define {node.name}: {type(err).__name__}: {err}"
+                            f"{path}: code cell {i + 1} failed to define {node.name}: {type(err).__name__}"
+                            + (f": {text}" if text else "")
                         ) from None
             return namespace
         try:
@@ -1497,35 +1628,45 @@ def load_student_file(path) -> dict:
         except BaseException as err:  # noqa: BLE001 — a student's SystemExit must not end the grader either
             if isinstance(err, KeyboardInterrupt):
                 raise
-            text = str(err).strip().splitlines()[0] if str(err).strip() else ""
+            text = _first_line(err)
             raise StudentFileError(f"{path}: failed to run: {type(err).__name__}" + (f": {text}" if text else "")) from None
 
 
-def run_check(files: Sequence[str], *, as_json: bool = False, show_all: bool = False, out=None, err=None) -> int:
-    """``python -m tutorial_utils check FILE…``: grade each file; the exit code.
+CHECK_TIMEOUT = 20.0
+"""Seconds that ``python -m tutorial_utils check`` allows for loading a file and for each exercise, unless told otherwise."""
+
+
+def run_check(files: Sequence[str], *, as_json: bool = False, show_all: bool = False, out=None, err=None,
+              timeout: float = CHECK_TIMEOUT, jobs: int | None = None) -> int:
+    """``python -m tutorial_utils check FILE…``: grade each file in a child process of its own; the exit code.
 
     Prints one line per attempted exercise and file (chapter, function, ✓/✗,
     message) — every exercise, not attempted ones (–) included, with
     ``show_all`` — or with ``as_json`` a JSON list of objects with the keys ``file``,
     ``exercise``, ``chapter``, ``function``, ``attempted``, ``passed`` and
-    ``message``. Returns 0 if every attempted exercise passes, 1 if one does
-    not, 2 if a file is missing or fails to load (a one-line error on stderr).
+    ``message``. A student's code runs in child processes, never in this one
+    (see :mod:`tutorial_utils._grader`): ``timeout`` seconds
+    (:data:`CHECK_TIMEOUT`) are allowed for loading a file and for each
+    exercise, and ``jobs`` files are graded at the same time (default: the
+    number of CPUs, at most 4).
+
+    Returns 0 if every attempted exercise is right; 1 if one is wrong, ran out
+    of time or ended its process; 2 if a file is missing, unreadable or fails
+    while loading (a syntax error, an exception, an exit or running out of
+    time at import), with one line naming the file on stderr.
     """
+    from ._grader import grade_files
+
     out = out or sys.stdout
     err = err or sys.stderr
     rows, code = [], 0
-    for path in files:
-        try:
-            namespace = load_student_file(path)
-        except StudentFileError as error:
-            print(f"error: {error}", file=err)
+    for report in grade_files(files, timeout=timeout, jobs=jobs):
+        if report.error is not None:
+            print(f"error: {report.error}", file=err)
             code = 2
-            continue
-        with contextlib.redirect_stdout(io.StringIO()):
-            results = grade(namespace)
-        for result in results:
+        for result in report.results:
             ex = EXERCISES[result.exercise]
-            rows.append(dict(file=str(path), exercise=ex.id, chapter=ex.chapter, function=ex.function,
+            rows.append(dict(file=report.path, exercise=ex.id, chapter=ex.chapter, function=ex.function,
                              attempted=result.attempted, passed=result.passed, message=result.message))
             if result.attempted and not result.passed and code == 0:
                 code = 1

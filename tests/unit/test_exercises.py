@@ -309,12 +309,21 @@ def test_cli_reads_notebooks_without_running_them(tmp_path, capsys):
 
 
 def test_cli_grades_the_book_s_own_notebooks_as_not_attempted(capsys):
-    paths = [str(p) for p in CHAPTERS]
+    # Every chapter in this process (what the command's child does), two through the command itself: each
+    # file costs the command a child process that imports torch.
+    for path in CHAPTERS:
+        results = {r.exercise: r for r in grade(load_student_file(path))}
+        for ex in EXERCISES.values():
+            if ex.chapter == path.stem:
+                assert not results[ex.id].attempted and "still the stub" in results[ex.id].message, results[ex.id]
+    paths = [str(CHAPTERS[0]), str(CHAPTERS[-1])]
     assert main(["check", *paths, "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     for ex in EXERCISES.values():
-        (row,) = [r for r in rows if r["file"].endswith(f"{ex.chapter}.ipynb") and r["exercise"] == ex.id]
-        assert not row["attempted"] and "still the stub" in row["message"], row
+        if ex.chapter in (CHAPTERS[0].stem, CHAPTERS[-1].stem):
+            (row,) = [r for r in rows if r["file"].endswith(f"{ex.chapter}.ipynb") and r["exercise"] == ex.id]
+            assert not row["attempted"] and "still the stub" in row["message"], row
+    assert not any(r["attempted"] for r in rows)
 
 
 def test_cli_notebook_that_cannot_define_an_exercise_function(tmp_path, capsys):
