@@ -88,6 +88,7 @@ from .shortcut import (
 )
 from .slic import SlicTrace, slic_from_scratch, superpixels
 from .viz import DEFAULT_CMAP, gradient_image, overlay, plot_top_k, png_img_tag
+from .weights import CorruptWeightsError, cached_weights_path, load_pretrained
 from .widgets import SecamExplorer
 
 __all__ = [
@@ -105,6 +106,7 @@ __all__ = [
     "SHORTCUT_CLASSES",
     "CamModel",
     "CheckResult",
+    "CorruptWeightsError",
     "Curve",
     "ExerciseFailed",
     "FeatureVisResult",
@@ -122,6 +124,7 @@ __all__ = [
     "auc",
     "average_drop",
     "book_seed",
+    "cached_weights_path",
     "cascading_randomisation",
     "check_ascent_step",
     "check_average_drop",
@@ -149,6 +152,7 @@ __all__ = [
     "insertion_curve",
     "load_image",
     "load_model",
+    "load_pretrained",
     "normalise",
     "overlay",
     "plot_top_k",

