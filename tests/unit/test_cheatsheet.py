@@ -24,7 +24,8 @@ def ns():
 
 
 def test_the_set_up_uses_the_offline_model_here(ns):
-    # conftest empties TORCH_HOME, so "auto" must fall back to EfficientNet-Lite0.
+    # tests/unit/conftest.py empties TORCH_HOME and blocks the network for the whole
+    # session (this module-scoped fixture included), so "auto" falls back to EfficientNet-Lite0.
     assert ns["model"].name == "efficientnet_lite0"
 
 
