@@ -16,3 +16,47 @@ def toc_files() -> list[str]:
             files.append(chapter["file"])
             files += [section["file"] for section in chapter.get("sections", [])]
     return [Path(f).with_suffix("").as_posix() for f in files]
+
+
+# ------------------------------------------------------------ what each page shows
+# The site and browser tests check math, widgets and figures on the pages that must
+# have them, and fail if such a page has none: if MathJax, widget embedding or the
+# figures broke everywhere, no test may pass by finding nothing to check. A page
+# that gains or loses one of these updates its row here.
+#
+#   math     equations, typeset by the site's own MathJax
+#   widgets  ipywidgets embedded with their saved state (rendered by the site's own
+#            widget manager)
+#   figures  pictures in the page's content: notebook figures and <img> outputs
+#            (not the theme's icons under _static/)
+MATH, WIDGETS, FIGURES = "math", "widgets", "figures"
+FEATURES = (MATH, WIDGETS, FIGURES)
+_CHAPTER = frozenset({MATH, FIGURES})
+PAGE_FEATURES: dict[str, frozenset[str]] = {
+    "book/intro": frozenset(),
+    "book/setup": frozenset(),
+    "notebooks/01_first_look": _CHAPTER | {WIDGETS},  # the tabs of predictions and CAMs
+    "notebooks/02_inside_resnet50": _CHAPTER,
+    "notebooks/03_cam": _CHAPTER,
+    "notebooks/04_slic": _CHAPTER,
+    "notebooks/05_secam": _CHAPTER | {WIDGETS},  # the SecamExplorer
+    "notebooks/06_grad_cam": _CHAPTER,
+    "notebooks/07_guided_backprop": _CHAPTER,
+    "notebooks/08_segmentation": _CHAPTER,
+    "notebooks/09_feature_visualisation": _CHAPTER,
+    "notebooks/10_shortcut": _CHAPTER,
+    "notebooks/11_faithfulness": _CHAPTER,
+    "notebooks/12_benchmark": _CHAPTER,
+    "notebooks/12b_benchmark_results": frozenset({FIGURES}),
+    "book/cheatsheet": frozenset({MATH}),
+    "book/glossary": frozenset({MATH}),
+    "book/bibliography": frozenset(),
+    "book/instructors": frozenset(),
+}
+
+
+def pages_with(feature: str) -> list[str]:
+    """The _toc.yml entries whose page must show ``feature`` (math, widgets or figures), in toc order."""
+    if feature not in FEATURES:
+        raise ValueError(f"unknown feature {feature!r}; choose one of {FEATURES}")
+    return [name for name in toc_files() if feature in PAGE_FEATURES.get(name, ())]

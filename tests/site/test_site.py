@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import pytest
-from book_layout import ROOT, toc_files
+from book_layout import FEATURES, FIGURES, MATH, PAGE_FEATURES, ROOT, WIDGETS, pages_with, toc_files
 
 SITE = ROOT / "_build" / "html"
 
@@ -122,12 +122,50 @@ def _page(site, name):
     return site / f"{name}.html", _parse(site / f"{name}.html")
 
 
+def _widget_scripts(page: Page, kind: str) -> list[dict]:
+    return [json.loads(text) for attrs, text in page.scripts if attrs.get("type") == f"application/vnd.jupyter.widget-{kind}+json"]
+
+
+def _features(path: Path, page: Page) -> set[str]:
+    """Which of math, widgets and figures the built page shows."""
+    found = set()
+    if 'class="math' in path.read_text(encoding="utf-8"):
+        found.add(MATH)
+    if _widget_scripts(page, "view"):
+        found.add(WIDGETS)
+    if _content_images(path):
+        found.add(FIGURES)
+    return found
+
+
+def test_every_toc_page_has_a_row_of_expectations():
+    assert sorted(PAGE_FEATURES) == sorted(TOC_PAGES), (
+        "tests/book_layout.py PAGE_FEATURES must list exactly the pages of _toc.yml: "
+        f"missing {sorted(set(TOC_PAGES) - set(PAGE_FEATURES))}, extra {sorted(set(PAGE_FEATURES) - set(TOC_PAGES))}"
+    )
+    assert all(set(f) <= set(FEATURES) for f in PAGE_FEATURES.values())
+
+
 @pytest.mark.parametrize("name", TOC_PAGES)
+def test_page_shows_the_expected_math_widgets_and_figures(site, name):
+    found = _features(*_page(site, name))
+    expected = set(PAGE_FEATURES.get(name, ()))
+    missing, extra = sorted(expected - found), sorted(found - expected)
+    assert not missing, (
+        f"{name} must show {missing} but the built page has none: the build lost them "
+        "(MathJax markup, embedded widget state or the figures)"
+    )
+    assert not extra, (
+        f"{name} now shows {extra}, which tests/book_layout.py does not expect there: "
+        "if that is right, add them to its row in PAGE_FEATURES"
+    )
+
+
+@pytest.mark.parametrize("name", pages_with(MATH))
 def test_math_is_typeset_by_local_mathjax(site, name):
     path, page = _page(site, name)
     html = path.read_text(encoding="utf-8")
-    if 'class="math' not in html:
-        pytest.skip("no math on this page")
+    assert 'class="math' in html, f"{name} must have math (tests/book_layout.py) but has none"
     mathjax = [url for url in page.loads if "mathjax" in url.lower()]
     assert mathjax, f"{name} has math but loads no MathJax"
     for url in mathjax:
@@ -136,13 +174,12 @@ def test_math_is_typeset_by_local_mathjax(site, name):
     assert any(fonts.glob("*.woff")), "MathJax's fonts are not served locally"
 
 
-@pytest.mark.parametrize("name", TOC_PAGES)
+@pytest.mark.parametrize("name", pages_with(WIDGETS))
 def test_embedded_widgets_have_their_state_and_local_javascript(site, name):
     path, page = _page(site, name)
-    views = [json.loads(text) for attrs, text in page.scripts if attrs.get("type") == "application/vnd.jupyter.widget-view+json"]
-    if not views:
-        pytest.skip("no widgets on this page")
-    states = [json.loads(text) for attrs, text in page.scripts if attrs.get("type") == "application/vnd.jupyter.widget-state+json"]
+    views = _widget_scripts(page, "view")
+    assert views, f"{name} must embed widgets (tests/book_layout.py) but has no widget view: widget embedding broke"
+    states = _widget_scripts(page, "state")
     assert len(states) == 1, "a page with widgets needs exactly one widget-state script"
     models = states[0]["state"]
     for view in views:
@@ -239,13 +276,27 @@ def _images(path: Path) -> list[dict]:
     return parser.images
 
 
+def _content_images(path: Path) -> list[dict]:
+    """The page's pictures, without the theme's icons (files under _static/, e.g. the launch buttons' logos)."""
+    content = []
+    for image in _images(path):
+        parsed = urlparse(image["src"])
+        if parsed.scheme != "data":
+            target = _local_target(path, image["src"])
+            if target.is_relative_to(SITE) and target.relative_to(SITE).parts[:1] == ("_static",):
+                continue
+        content.append(image)
+    return content
+
+
 @pytest.mark.parametrize("name", TOC_PAGES)
 def test_every_image_has_alt_text_or_a_caption(site, name):
+    # Every <img> of every page, the theme's icons included; whether a page has
+    # figures at all is test_page_shows_the_expected_math_widgets_and_figures's.
     images = _images(site / f"{name}.html")
-    if not images:
-        pytest.skip("no images on this page")
     undescribed = [p for p in map(_alt_problem, images) if p]
     assert not undescribed, (
         f"{name}: images without a description (give the notebook cell "
         '{"mystnb": {"image": {"alt": "..."}}}):\n' + "\n".join(undescribed)
     )
+
