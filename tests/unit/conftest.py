@@ -77,21 +77,13 @@ def _block(what, address):
 
 
 def _guard_connect(original):
-    def connect(self, address):
+    # socket.connect and socket.connect_ex: the same check, then the original call.
+    def guarded(self, address):
         if not _allowed(self.family, address):
             _block("connection to", address)
         return original(self, address)
 
-    return connect
-
-
-def _guard_connect_ex(original):
-    def connect_ex(self, address):
-        if not _allowed(self.family, address):
-            _block("connection to", address)
-        return original(self, address)
-
-    return connect_ex
+    return guarded
 
 
 def _guard_getaddrinfo(original):
@@ -119,7 +111,7 @@ def pytest_configure(config):
         os.environ[name] = DEAD_PROXY
     guard = _Guard()
     guard.patch(socket.socket, "connect", _guard_connect)
-    guard.patch(socket.socket, "connect_ex", _guard_connect_ex)
+    guard.patch(socket.socket, "connect_ex", _guard_connect)
     guard.patch(socket, "getaddrinfo", _guard_getaddrinfo)
     config._cam_book_isolation = (home, saved, guard)
 
