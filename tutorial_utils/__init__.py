@@ -18,7 +18,7 @@ Notebooks import from here (``from tutorial_utils import load_model``) and
 never from the modules' private helpers.
 """
 
-from .cam import NORMALISATIONS, class_activation_map, normalise, upsample
+from .cam import class_activation_map
 from .exercises import (
     EXERCISES,
     CheckResult,
@@ -48,6 +48,7 @@ from .gradients import (
     seg_grad_cam,
     seg_hires_cam,
 )
+from .maps import NORMALISATIONS, interpolation_matrix, normalise, positive_mass_share, threshold_mask, upsample
 from .images import ImageLoadError, MAX_PIXELS, as_rgb_uint8, load_image, sample_image_names, square_crop
 from .metrics import (
     BASELINES,
@@ -72,7 +73,7 @@ from .models import (
     resnet50_weights_path,
 )
 from .progress import PROGRESS_ENV, progress
-from .secam import secam, threshold_mask
+from .secam import secam
 from .seeding import SEED_ENV, book_seed, set_seed
 from .shapes import SHAPE_CLASSES, shapes_dataset, shapes_scene
 from .shortcut import (
@@ -81,7 +82,6 @@ from .shortcut import (
     ShortcutData,
     SmallCamNet,
     images_to_tensor,
-    positive_mass_share,
     predict_classes,
     shortcut_dataset,
     train_classifier,
@@ -149,6 +149,7 @@ __all__ = [
     "hires_cam",
     "images_to_tensor",
     "increase_in_confidence",
+    "interpolation_matrix",
     "insertion_curve",
     "load_image",
     "load_model",

@@ -1051,11 +1051,11 @@ def check_grad_cam(fn, *, strict: bool = False) -> CheckResult:
 
 
 def _guided_reference(z, R):
-    """The backward pass of the library's own guided ReLU (gradients._GuidedReLUFunction)."""
-    from .gradients import _GuidedReLUFunction
+    """The backward pass of the library's own guided ReLU (gradients.GuidedReLUFunction)."""
+    from .gradients import GuidedReLUFunction
 
     z = z.detach().clone().requires_grad_(True)
-    (grad,) = torch.autograd.grad(_GuidedReLUFunction.apply(z, None), z, R)
+    (grad,) = torch.autograd.grad(GuidedReLUFunction.apply(z, None), z, R)
     return grad
 
 
@@ -1200,9 +1200,9 @@ def _ascent(img, grad, step_size, decay, *, norm="mean", sign=1.0, clip=True, gr
 
 
 def _ascent_reference(img, grad, step_size, decay):
-    from .featurevis import _ascent_step
+    from .featurevis import ascent_step
 
-    return _ascent_step(img, grad, step_size, decay).clamp(0.0, 1.0)  # the library's own step
+    return ascent_step(img, grad, step_size, decay).clamp(0.0, 1.0)  # the library's own step
 
 
 def _ascent_cases():
@@ -1279,7 +1279,7 @@ def check_ascent_step(fn, *, strict: bool = False) -> CheckResult:
 
 
 def _mass_reference(heatmap, mask):
-    from .shortcut import positive_mass_share
+    from .maps import positive_mass_share
 
     return positive_mass_share(heatmap, mask)
 
@@ -1420,7 +1420,8 @@ def _flops_reference(K, h, w, H, W, n_classes):
     """The FLOPs counted by ``FlopCounterMode`` for CAM of ``n_classes`` classes, upsampled."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    from .cam import class_activation_map, upsample
+    from .cam import class_activation_map
+    from .maps import upsample
 
     f = torch.rand(1, K, h, w, generator=torch.Generator().manual_seed(0))
     weights = torch.rand(n_classes + 1, K, generator=torch.Generator().manual_seed(1))

@@ -25,9 +25,9 @@ import numpy as np
 import torch
 from torchvision.transforms.functional import gaussian_blur
 
-from .cam import _index_list
+from .checks import class_indices
 
-__all__ = ["FeatureVisResult", "activation_maximisation"]
+__all__ = ["FeatureVisResult", "activation_maximisation", "ascent_step"]
 
 
 @dataclass
@@ -55,12 +55,15 @@ def _non_negative(name: str, value, integer: bool = False) -> float:
     return value
 
 
-def _ascent_step(image: torch.Tensor, grad: torch.Tensor, step_size: float, decay: float) -> torch.Tensor:
+def ascent_step(image: torch.Tensor, grad: torch.Tensor, step_size: float, decay: float) -> torch.Tensor:
     r"""One normalised ascent step, then decay towards grey (no blur, no clipping).
 
     :math:`x \leftarrow x + \eta\, g / \overline{|g|}`, then
     :math:`x \leftarrow 0.5 + (x - 0.5)(1 - \text{decay})`. Shared by
     :func:`activation_maximisation` and chapter 09's exercise checker.
+
+    >>> ascent_step(torch.full((1,), 0.5), torch.full((1,), 2.0), step_size=0.1, decay=0.0)
+    tensor([0.6000])
     """
     image = image + step_size * grad / (grad.abs().mean() + 1e-12)
     if decay:
@@ -102,7 +105,7 @@ def activation_maximisation(
     for name in ("mean", "std", "input_size", "num_classes"):
         if not hasattr(model, name):
             raise TypeError(f"model must be what load_model returns (it has no .{name})")
-    indices, single = _index_list(class_idx, model.num_classes)
+    indices, single = class_indices(class_idx, model.num_classes)
     if not single:
         raise ValueError("activation_maximisation optimises one class: pass a single int")
     c = indices[0]
@@ -137,7 +140,7 @@ def activation_maximisation(
             (grad,) = torch.autograd.grad(score, image)
             logits.append(float(score.detach()))
             with torch.no_grad():
-                image = _ascent_step(image, grad, step_size, decay)
+                image = ascent_step(image, grad, step_size, decay)
                 if blur_sigma > 0 and radius > 0 and step % blur_every == 0:
                     image = gaussian_blur(image, kernel_size=2 * radius + 1, sigma=float(blur_sigma))
                 image = image.clamp(0.0, 1.0)

@@ -29,10 +29,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from .cam import _index_list, upsample
+from .checks import class_indices
+from .maps import upsample
 
 __all__ = [
     "GuidedBackprop",
+    "GuidedReLUFunction",
     "LayerCapture",
     "grad_cam",
     "guided_backprop",
@@ -99,7 +101,7 @@ def _resolve_layer(model: nn.Module, layer) -> nn.Module:
 
 def _class_indices(class_idx, batch: int, num_classes: int) -> list[int]:
     """One checked class index per image; a single int applies to every image."""
-    indices, single = _index_list(class_idx, num_classes)
+    indices, single = class_indices(class_idx, num_classes)
     if single:
         return indices * batch
     if len(indices) != batch:
@@ -271,9 +273,21 @@ def seg_hires_cam(model, x: torch.Tensor, class_idx: ClassIndex, layer=None, reg
 # --------------------------------------------------------------------------- #
 
 
-class _GuidedReLUFunction(torch.autograd.Function):
-    """Forward: ReLU (or ReLU6). Backward: pass a gradient only where the input
-    was in the active range *and* the gradient itself is positive."""
+class GuidedReLUFunction(torch.autograd.Function):
+    r"""The guided ReLU: forward a ReLU (or ReLU6), backward only positive gradients where the input was active.
+
+    .. math::
+
+        R^{(l)} = \mathbb{1}[z > 0]\;\mathbb{1}[R^{(l+1)} > 0]\; R^{(l+1)}
+
+    (and :math:`z <` ``upper`` for ReLU6). :class:`GuidedBackprop` swaps every
+    ReLU of a model for one of these; chapter 07's exercise checker uses it as the
+    reference answer.
+
+    >>> z = torch.tensor([-1.0, 2.0, 3.0], requires_grad=True)
+    >>> torch.autograd.grad(GuidedReLUFunction.apply(z, None), z, torch.tensor([5.0, 5.0, -5.0]))[0]
+    tensor([0., 5., 0.])
+    """
 
     @staticmethod
     def forward(ctx, x, upper):
@@ -296,7 +310,7 @@ class _GuidedReLU(nn.Module):
         self.upper = upper
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _GuidedReLUFunction.apply(x, self.upper)
+        return GuidedReLUFunction.apply(x, self.upper)
 
     def extra_repr(self) -> str:
         return "" if self.upper is None else f"upper={self.upper}"

@@ -45,7 +45,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .cam import _as_map_array, _index_list, upsample
+from .checks import as_map_array, class_indices, positive_int
+from .maps import upsample
 
 __all__ = [
     "BASELINES",
@@ -115,18 +116,12 @@ def _check_x(model, x) -> torch.Tensor:
     return x.detach()
 
 
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def _ranks(saliency, size: tuple[int, int]) -> torch.Tensor:
     """Rank of every pixel (0 = most salient) at ``size``, per map; ties broken in raster order.
 
     ``saliency`` is ``(h, w)`` or ``(n, h, w)``; returns ``(n, H, W)`` int64.
     """
-    m = _as_map_array(saliency, "saliency")
+    m = as_map_array(saliency, "saliency")
     stack = m[None] if m.ndim == 2 else m
     if stack.shape[-2:] != tuple(size):
         stack = upsample(stack, size)  # bilinear, like every map of the book
@@ -187,8 +182,8 @@ def _baseline(model, x: torch.Tensor, baseline) -> torch.Tensor:
 def _transfer_curve(model, x, saliency, class_idx, steps, baseline, batch_size, deletion: bool):
     _check_model(model)
     x = _check_x(model, x)
-    steps = _check_positive_int(steps, "steps")
-    batch_size = _check_positive_int(batch_size, "batch_size")
+    steps = positive_int(steps, "steps")
+    batch_size = positive_int(batch_size, "batch_size")
     single = np.ndim(saliency) == 2
     rank = _ranks(saliency, tuple(x.shape[-2:]))  # (n, H, W)
     base = _baseline(model, x, baseline)
@@ -209,7 +204,7 @@ def _transfer_curve(model, x, saliency, class_idx, steps, baseline, batch_size, 
             if not isinstance(logits, torch.Tensor) or logits.ndim != 2:
                 raise ValueError("the model must return (B, classes) logits")
             if c is None:
-                (c,), _ = _index_list(class_idx, logits.shape[1])
+                (c,), _ = class_indices(class_idx, logits.shape[1])
             probs = logits.softmax(dim=1)[:, c].double().numpy()
             for (m, i), p in zip(chunk, probs):
                 if (m, i) == (0, 0) or (m, i) == (0, len(counts) - 1):
@@ -336,7 +331,7 @@ def explanation_map(model, x, saliency, *, mean=None, std=None) -> torch.Tensor:
     """
     x = _check_x(model, x)
     mu, sigma = _pixel_stats(model, x, mean, std)
-    m = _as_map_array(saliency, "saliency").astype(np.float32, copy=False)
+    m = as_map_array(saliency, "saliency").astype(np.float32, copy=False)
     low, high = float(m.min()), float(m.max())
     if low < -1e-6 or high > 1 + 1e-6:
         raise ValueError(
@@ -539,8 +534,8 @@ def rank_correlation(a, b, *, absolute: bool = False) -> float:
     """
     from scipy.stats import spearmanr
 
-    u = _as_map_array(a, "a").astype(np.float64).ravel()
-    v = _as_map_array(b, "b").astype(np.float64).ravel()
+    u = as_map_array(a, "a").astype(np.float64).ravel()
+    v = as_map_array(b, "b").astype(np.float64).ravel()
     if np.shape(a) != np.shape(b):
         raise ValueError(f"a and b must have the same shape (upsample one of them), got {np.shape(a)} and {np.shape(b)}")
     if absolute:

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .cam import _as_map_array
+from .checks import as_map_array
 
-__all__ = ["secam", "threshold_mask"]
+__all__ = ["secam"]
 
 
 def _as_array(value, name: str) -> np.ndarray:
@@ -53,7 +53,7 @@ def secam(cam, segments) -> np.ndarray:
     TypeError
         ``segments`` is not an integer array, or ``cam`` is not numeric.
     """
-    m = _as_map_array(cam, "cam")  # numbers, finite, (h, w) or (n, h, w)
+    m = as_map_array(cam, "cam")  # numbers, finite, (h, w) or (n, h, w)
     seg = _as_array(segments, "segments")
     if m.ndim != 2 or seg.ndim != 2:
         raise ValueError(f"cam and segments must be 2-D maps, got shapes {m.shape} and {seg.shape}")
@@ -75,27 +75,3 @@ def secam(cam, segments) -> np.ndarray:
     counts = np.bincount(index)
     means = sums / np.maximum(counts, 1)  # labels with no pixel are never read back
     return means[index].reshape(seg.shape).astype(np.float32)
-
-
-def threshold_mask(values, t: float) -> np.ndarray:
-    r"""Keep the locations whose value exceeds ``t`` times the maximum: :math:`v > t \cdot \max v`.
-
-    With a SeCAM map, whole superpixels are kept or dropped together. If no
-    value is positive the mask is empty — there is no evidence to keep — rather
-    than the result of dividing by a non-positive maximum.
-
-    >>> threshold_mask(np.array([[0.2, 0.9], [-1.0, 0.5]]), 0.5)
-    array([[False,  True],
-           [False,  True]])
-
-    Raises ``ValueError`` for ``t`` outside ``[0, 1]`` or values with NaN.
-    """
-    v = _as_array(values, "values")
-    if not isinstance(t, (int, float, np.floating)) or not 0.0 <= float(t) <= 1.0:
-        raise ValueError(f"t must be a number in [0, 1], got {t!r}")
-    if not np.isfinite(v).all():
-        raise ValueError("values contain NaN or infinite values")
-    top = v.max()
-    if top <= 0:
-        return np.zeros(v.shape, dtype=bool)
-    return v > t * top

@@ -17,13 +17,15 @@ from __future__ import annotations
 import numpy as np
 from skimage.draw import disk, polygon
 
+from .checks import as_rng
+
 __all__ = ["SHAPE_CLASSES", "shapes_dataset", "shapes_scene"]
 
 #: Label ``i`` of a pixel means ``SHAPE_CLASSES[i]``.
 SHAPE_CLASSES = ("background", "disc", "square", "triangle")
 
 
-def _rng(seed) -> np.random.Generator:
+def as_rng(seed) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
@@ -53,7 +55,7 @@ def shapes_scene(seed=0, *, size: int = 64, shapes: tuple[int, int] = (1, 3), ki
 
     Raises ``TypeError``/``ValueError`` for a bad seed, size, count or kind.
     """
-    rng = _rng(seed)
+    rng = as_rng(seed)
     low, high = _check(size, shapes)
     if kinds is None:
         kinds = rng.integers(1, len(SHAPE_CLASSES), size=rng.integers(low, high + 1))
@@ -96,6 +98,6 @@ def shapes_dataset(n: int, seed=0, *, size: int = 64, shapes: tuple[int, int] = 
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive int, got {n!r}")
-    rng = _rng(seed)
+    rng = as_rng(seed)
     scenes = [shapes_scene(rng, size=size, shapes=shapes) for _ in range(int(n))]
     return np.stack([s[0] for s in scenes]), np.stack([s[1] for s in scenes])

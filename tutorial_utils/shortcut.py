@@ -29,9 +29,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .metrics import _check_positive_int
+from .checks import as_rng, positive_int
 from .models import GapLinearHead
-from .shapes import _rng, shapes_scene
+from .shapes import shapes_scene
 
 __all__ = [
     "MARKER_SETTINGS",
@@ -39,7 +39,6 @@ __all__ = [
     "ShortcutData",
     "SmallCamNet",
     "images_to_tensor",
-    "positive_mass_share",
     "predict_classes",
     "shortcut_dataset",
     "train_classifier",
@@ -133,11 +132,11 @@ def shortcut_dataset(n: int, seed=0, *, size: int = 32, marker="correlated") -> 
     TypeError
         ``seed`` neither an int nor a ``numpy.random.Generator``.
     """
-    n = _check_positive_int(n, "n")
+    n = positive_int(n, "n")
     if isinstance(size, (bool, np.bool_)) or not isinstance(size, numbers.Integral) or size < 32:
         raise ValueError(f"size must be an int ≥ 32 pixels, got {size!r}")
     rates = _marker_rates(marker)
-    rng = _rng(seed)
+    rng = as_rng(seed)
     size = int(size)
     scale = size // 32
     glyph = np.kron(_GLYPH, np.ones((scale, scale), dtype=bool))
@@ -292,7 +291,7 @@ def train_classifier(net: nn.Module, images, labels, *, steps: int, batch: int =
     if not isinstance(net, nn.Module):
         raise TypeError(f"net must be a torch nn.Module, got {type(net).__name__}")
     x, y = _check_pair(images, labels)
-    steps, batch = _check_positive_int(steps, "steps"), _check_positive_int(batch, "batch")
+    steps, batch = positive_int(steps, "steps"), positive_int(batch, "batch")
     if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, numbers.Real) or not lr > 0 or not np.isfinite(lr):
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
@@ -335,40 +334,7 @@ def predict_classes(net: nn.Module, images, *, batch: int = 500) -> np.ndarray:
     if not isinstance(net, nn.Module):
         raise TypeError(f"net must be a torch nn.Module, got {type(net).__name__}")
     x = images_to_tensor(images)
-    batch = _check_positive_int(batch, "batch")
+    batch = positive_int(batch, "batch")
     net.eval()
     with torch.no_grad():
         return torch.cat([net(x[i:i + batch]).argmax(1) for i in range(0, len(x), batch)]).numpy()
-
-
-def positive_mass_share(heatmap, mask):
-    r"""Share of a map's positive mass that falls inside ``mask``: :math:`\sum_{p\in R} M^+(p) / \sum_p M^+(p)`.
-
-    :math:`M^+ = \max(M, 0)` is the positive evidence and :math:`R` the masked
-    pixels. A map spread evenly scores the mask's area share ``mask.mean()``;
-    a map entirely inside the mask scores 1. ``heatmap`` and ``mask`` have the
-    same shape, ``H×W`` (result a float) or ``n×H×W`` (result an array of
-    ``n``). A map with no positive value scores 0, never NaN.
-
-    >>> positive_mass_share(np.array([[3.0, -1.0], [1.0, 0.0]]), np.array([[True, True], [False, False]]))
-    0.75
-
-    Raises ``TypeError`` for a non-numeric map or a non-boolean mask and
-    ``ValueError`` for shapes that differ or are not 2-D/3-D, or NaN.
-    """
-    from .cam import _as_map_array
-
-    m = _as_map_array(heatmap, "heatmap").astype(np.float64)
-    r = mask.detach().cpu().numpy() if isinstance(mask, torch.Tensor) else mask
-    if not isinstance(r, np.ndarray) or r.dtype != np.bool_:
-        raise TypeError(f"mask must be a boolean numpy array, got "
-                        f"{r.dtype if isinstance(r, np.ndarray) else type(r).__name__}")
-    if r.shape != m.shape:
-        raise ValueError(f"heatmap has shape {m.shape} but mask has shape {r.shape}; upsample the map "
-                         "to the image first (upsample(cam, image))")
-    positive = np.maximum(m, 0.0)
-    axes = (-2, -1)
-    total = positive.sum(axis=axes)
-    inside = np.where(r, positive, 0.0).sum(axis=axes)
-    share = np.divide(inside, total, out=np.zeros_like(inside), where=total > 0)
-    return float(share) if m.ndim == 2 else share

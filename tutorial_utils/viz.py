@@ -6,7 +6,9 @@ from typing import Sequence
 
 import numpy as np
 
+from .checks import as_map_array
 from .images import as_rgb_uint8
+from .maps import upsample
 from .models import Prediction
 
 __all__ = ["DEFAULT_CMAP", "gradient_image", "overlay", "plot_top_k", "png_img_tag"]
@@ -80,10 +82,9 @@ def overlay(image, heatmap, *, alpha: float = 0.5, cmap: str = DEFAULT_CMAP) -> 
     """
     import matplotlib
 
-    from .cam import _as_map_array, upsample
 
     rgb = as_rgb_uint8(image, name="image")
-    heat = _as_map_array(heatmap, name="heatmap")
+    heat = as_map_array(heatmap, name="heatmap")
     if heat.ndim != 2:
         raise ValueError(f"heatmap must be one 2-D map (h, w), got shape {heat.shape}")
     low, high = float(heat.min()), float(heat.max())

@@ -19,9 +19,10 @@ from typing import Sequence
 
 import numpy as np
 
-from .cam import class_activation_map, normalise, upsample
+from .cam import class_activation_map
+from .maps import normalise, threshold_mask, upsample
 from .images import load_image
-from .secam import secam, threshold_mask
+from .secam import secam
 from .slic import BACKENDS, superpixels
 from .viz import overlay, png_img_tag
 

@@ -1,0 +1,156 @@
+"""Input checks shared by every module: one place for each rule, one wording for each error.
+
+Every public function of the book checks what it is given and says, in one line,
+what is wrong and with which argument — never a traceback from deep inside NumPy
+or PyTorch, and never a silently wrong result. The checks that more than one
+module needs live here:
+
+* :func:`as_tensor` and :func:`as_map_array` — numbers in a tensor or an array;
+  a map of shape ``(h, w)`` or ``(n, h, w)`` without NaN;
+* :func:`class_indices` — one class index or a sequence of them, in range;
+* :func:`positive_int` — counts, steps and sizes (and :func:`positive_int_arg`,
+  the same rule for a command line);
+* :func:`as_rng` — a seed or a NumPy ``Generator``.
+
+>>> positive_int(3, "steps")
+3
+>>> positive_int(0, "steps")
+Traceback (most recent call last):
+    ...
+ValueError: steps must be a positive integer, got 0
+>>> class_indices(7, num_classes=10)
+([7], True)
+"""
+
+from __future__ import annotations
+
+import argparse
+import numbers
+
+import numpy as np
+import torch
+
+__all__ = [
+    "as_map_array",
+    "as_rng",
+    "as_tensor",
+    "class_indices",
+    "positive_int",
+    "positive_int_arg",
+]
+
+
+def positive_int(value, name: str) -> int:
+    """``value`` as an ``int`` if it is an integer ≥ 1 (not a bool); else a ``ValueError`` naming ``name``.
+
+    >>> positive_int(np.int64(5), "batch")
+    5
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def positive_int_arg(text: str) -> int:
+    """:func:`positive_int` for ``argparse``: ``type=positive_int_arg`` gives a one-line usage error.
+
+    >>> positive_int_arg("4")
+    4
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def as_rng(seed) -> np.random.Generator:
+    """A NumPy ``Generator`` from an ``int`` seed, or the ``Generator`` itself.
+
+    >>> as_rng(0).integers(10) == as_rng(0).integers(10)
+    np.True_
+
+    Raises ``TypeError`` for anything else (a float, a bool, ``None``).
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int or a numpy Generator, got {type(seed).__name__}")
+    return np.random.default_rng(int(seed))
+
+
+def as_tensor(value, name: str) -> torch.Tensor:
+    """A detached tensor from a tensor or a numeric NumPy array (no copy where possible).
+
+    Raises ``TypeError`` for other types and for arrays of booleans or objects.
+    """
+    if isinstance(value, torch.Tensor):
+        return value.detach()
+    if isinstance(value, np.ndarray):
+        if not np.issubdtype(value.dtype, np.number) or value.dtype == np.bool_:
+            raise TypeError(f"{name} must hold numbers, got dtype {value.dtype}")
+        return torch.from_numpy(np.ascontiguousarray(value))
+    raise TypeError(f"{name} must be a torch tensor or numpy array, got {type(value).__name__}")
+
+
+def class_indices(class_idx, num_classes: int) -> tuple[list[int], bool]:
+    """The class indices as a list of ints, and whether a single index (not a sequence) was given.
+
+    ``class_idx`` is an int (or a 0-d integer tensor) or a non-empty sequence,
+    array or tensor of them, each in ``0 … num_classes-1``.
+
+    >>> class_indices([3, 1], num_classes=5)
+    ([3, 1], False)
+
+    Raises ``TypeError`` for a non-integer, ``IndexError`` for an index out of
+    range (naming the number of classes) and ``ValueError`` for an empty sequence.
+    """
+
+    def check(i) -> int:
+        if isinstance(i, (bool, np.bool_)) or not isinstance(i, (numbers.Integral, torch.Tensor)):
+            raise TypeError(f"class_idx must be an integer (or a sequence of them), got {i!r}")
+        if isinstance(i, torch.Tensor):
+            if i.numel() != 1 or torch.is_floating_point(i):
+                raise TypeError(f"class_idx must be an integer, got tensor {i!r}")
+            i = i.item()
+        i = int(i)
+        if not 0 <= i < num_classes:
+            raise IndexError(f"class_idx {i} is out of range: the model has {num_classes} classes (0..{num_classes - 1})")
+        return i
+
+    if isinstance(class_idx, torch.Tensor) and class_idx.ndim == 0:
+        return [check(class_idx)], True
+    if isinstance(class_idx, (numbers.Integral,)) and not isinstance(class_idx, (bool, np.bool_)):
+        return [check(class_idx)], True
+    if isinstance(class_idx, (list, tuple, np.ndarray, torch.Tensor, range)):
+        items = list(class_idx.tolist() if hasattr(class_idx, "tolist") else class_idx)
+        if not items:
+            raise ValueError("class_idx is an empty sequence")
+        return [check(i) for i in items], False
+    raise TypeError(f"class_idx must be an integer or a sequence of integers, got {type(class_idx).__name__}")
+
+
+def as_map_array(cam, name: str = "cam") -> np.ndarray:
+    """A map as a NumPy array: numbers, shape ``(h, w)`` or ``(n, h, w)``, every value finite.
+
+    Tensors are detached and moved to the CPU; arrays are returned as they are.
+
+    >>> as_map_array(torch.zeros(2, 3)).shape
+    (2, 3)
+
+    Raises ``TypeError`` for something that is not an array or tensor of
+    numbers, ``ValueError`` for another shape, an empty map, NaN or infinity.
+    """
+    if isinstance(cam, torch.Tensor):
+        cam = cam.detach().cpu().numpy()
+    if not isinstance(cam, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array or torch tensor, got {type(cam).__name__}")
+    if cam.dtype == np.bool_ or not np.issubdtype(cam.dtype, np.number):
+        raise TypeError(f"{name} must hold numbers, got dtype {cam.dtype}")
+    if cam.ndim not in (2, 3) or 0 in cam.shape:
+        raise ValueError(f"{name} must have shape (h, w) or (n, h, w), got {cam.shape}")
+    if not np.isfinite(cam).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return cam
