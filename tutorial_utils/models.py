@@ -233,6 +233,29 @@ class CamModel(GapLinearHead, nn.Module):
         x = TF.normalize(x, list(self._prep.mean), list(self._prep.std))
         return x.unsqueeze(0)
 
+    def unnormalise(self, x: torch.Tensor) -> np.ndarray:
+        r"""Undo :meth:`preprocess`'s normalisation, for display: :math:`\text{pixel}/255 = x\sigma + \mu`.
+
+        ``x`` is a tensor ``B×3×H×W`` as :meth:`preprocess` returns (or an
+        image changed in that space: deleted pixels, an optimised input).
+        Returns a float array in ``[0, 1]``, ``H×W×3`` for one image and
+        ``B×H×W×3`` for a batch, ready for ``plt.imshow``.
+
+        >>> model.unnormalise(model.preprocess(load_image("coffee"))).shape
+        (224, 224, 3)
+
+        Raises ``TypeError``/``ValueError`` for anything but a ``(B, 3, H, W)`` float tensor.
+        """
+        if not isinstance(x, torch.Tensor) or x.ndim != 4 or x.shape[1] != 3 or not torch.is_floating_point(x):
+            raise ValueError(
+                "x must be a float tensor of shape (B, 3, H, W) as model.preprocess returns, got "
+                + (f"{tuple(x.shape)} {x.dtype}" if isinstance(x, torch.Tensor) else type(x).__name__)
+            )
+        mean = torch.tensor(self.mean, dtype=x.dtype).view(1, 3, 1, 1)
+        std = torch.tensor(self.std, dtype=x.dtype).view(1, 3, 1, 1)
+        rgb = (x.detach().cpu() * std + mean).clamp(0, 1).permute(0, 2, 3, 1).numpy()
+        return rgb[0] if len(rgb) == 1 else rgb
+
     # --------------------------------------------------------------- forward
     def _check_input(self, x) -> None:
         if not isinstance(x, torch.Tensor):
@@ -290,11 +313,34 @@ class CamModel(GapLinearHead, nn.Module):
         return self.classify(feature_maps), feature_maps
 
     @torch.no_grad()
-    def top_k(self, x: torch.Tensor, k: int = 5) -> list[Prediction] | list[list[Prediction]]:
-        """The ``k`` most probable classes: a list of :class:`Prediction` (one list per image for a batch)."""
-        if not isinstance(k, int) or not 1 <= k <= self.num_classes:
+    def top_k(self, x: torch.Tensor | None = None, k: int = 5, *,
+              logits: torch.Tensor | None = None) -> list[Prediction] | list[list[Prediction]]:
+        """The ``k`` most probable classes: a list of :class:`Prediction` (one list per image for a batch).
+
+        Give the input ``x`` (the network runs once), or the ``logits`` you
+        already have from :meth:`forward_features` — so that nobody runs the
+        network twice for one image.
+
+        >>> logits, f = model.forward_features(model.preprocess(load_image("coffee")))
+        >>> model.top_k(logits=logits, k=1)[0].index == int(logits.argmax())
+        True
+
+        Raises ``ValueError`` for both or neither of ``x`` and ``logits``,
+        logits of the wrong shape, or ``k`` outside ``1 … classes``.
+        """
+        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= self.num_classes:
             raise ValueError(f"k must be an integer between 1 and {self.num_classes}, got {k!r}")
-        logits = self(x)
+        if (x is None) == (logits is None):
+            raise ValueError("give either the input x or the logits, not both or neither")
+        if logits is None:
+            logits = self(x)
+        else:
+            if not isinstance(logits, torch.Tensor) or logits.ndim not in (1, 2) or logits.shape[-1] != self.num_classes:
+                raise ValueError(
+                    f"logits must be a tensor of shape (B, {self.num_classes}) or ({self.num_classes},), got "
+                    + (str(tuple(logits.shape)) if isinstance(logits, torch.Tensor) else type(logits).__name__)
+                )
+            logits = logits.detach().reshape(-1, self.num_classes)
         probs = logits.softmax(dim=1)
         top = probs.topk(k, dim=1)
         rows = [
