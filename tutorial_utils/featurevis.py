@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torchvision.transforms.functional import gaussian_blur
 
-from .checks import class_indices
+from .checks import class_indices, positive_int
 
 __all__ = ["FeatureVisResult", "activation_maximisation", "ascent_step"]
 
@@ -109,14 +109,12 @@ def activation_maximisation(
     if not single:
         raise ValueError("activation_maximisation optimises one class: pass a single int")
     c = indices[0]
-    if _non_negative("steps", steps, integer=True) < 1:
-        raise ValueError(f"steps must be at least 1, got {steps}")
+    steps = positive_int(steps, "steps")
     _non_negative("step_size", step_size)
     if not 0 <= _non_negative("decay", decay) < 1:
         raise ValueError(f"decay must be in [0, 1), got {decay}")
     _non_negative("blur_sigma", blur_sigma)
-    if _non_negative("blur_every", blur_every, integer=True) < 1:
-        raise ValueError(f"blur_every must be at least 1, got {blur_every}")
+    blur_every = positive_int(blur_every, "blur_every")
     _non_negative("jitter", jitter, integer=True)
 
     generator = torch.Generator().manual_seed(int(seed))

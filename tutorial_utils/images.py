@@ -18,6 +18,8 @@ from typing import Union
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .checks import positive_int
+
 __all__ = [
     "ImageLoadError",
     "MAX_PIXELS",
@@ -172,8 +174,7 @@ def load_image(path_or_name: PathOrName, *, max_pixels: int = MAX_PIXELS) -> np.
     TypeError
         ``path_or_name`` is not a path or a name (for example an array).
     """
-    if not isinstance(max_pixels, int) or isinstance(max_pixels, bool) or max_pixels <= 0:
-        raise ValueError(f"max_pixels must be a positive integer, got {max_pixels!r}")
+    max_pixels = positive_int(max_pixels, "max_pixels")
     path = _resolve(path_or_name)
     size = path.stat().st_size
     if size == 0:
@@ -309,8 +310,7 @@ def square_crop(image, side: int) -> np.ndarray:
     from skimage.transform import resize
 
     img = as_rgb_uint8(image)
-    if isinstance(side, bool) or not isinstance(side, (int, np.integer)) or side < 1:
-        raise ValueError(f"side must be a positive int, got {side!r}")
+    side = positive_int(side, "side")
     h, w = img.shape[:2]
     s = min(h, w)
     top, left = (h - s) // 2, (w - s) // 2

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from skimage.draw import disk, polygon
 
-from .checks import as_rng
+from .checks import as_rng, positive_int
 
 __all__ = ["SHAPE_CLASSES", "shapes_dataset", "shapes_scene"]
 
@@ -96,8 +96,7 @@ def shapes_dataset(n: int, seed=0, *, size: int = 64, shapes: tuple[int, int] = 
 
     The same ``seed`` always gives the same data set.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
+    n = positive_int(n, "n")
     rng = as_rng(seed)
     scenes = [shapes_scene(rng, size=size, shapes=shapes) for _ in range(int(n))]
     return np.stack([s[0] for s in scenes]), np.stack([s[1] for s in scenes])

@@ -102,8 +102,7 @@ class SmallCamNet(GapLinearHead):
     """
 
     def __init__(self, n_classes: int = 2, channels=(16, 32, 32)) -> None:
-        if isinstance(n_classes, bool) or not isinstance(n_classes, numbers.Integral) or n_classes < 1:
-            raise ValueError(f"n_classes must be a positive int, got {n_classes!r}")
+        n_classes = positive_int(n_classes, "n_classes")
         channels = tuple(channels)
         if not channels or not all(isinstance(c, numbers.Integral) and not isinstance(c, bool) and c > 0
                                     for c in channels):

@@ -94,8 +94,9 @@ class SecamExplorer:
             img = load_image(name)
             x = self.model.preprocess(img)
             with torch.no_grad():
-                _, feature_maps = self.model.forward_features(x)
-            self._forward[name] = (img, feature_maps, self.model.top_k(x, k=self.top_k))
+                logits, feature_maps = self.model.forward_features(x)
+            # One run of the network per image: the top classes come from the same logits.
+            self._forward[name] = (img, feature_maps, self.model.top_k(logits=logits, k=self.top_k))
         return self._forward[name]
 
     def top_classes(self, name: str):
