@@ -8,7 +8,9 @@ import torchvision
 
 from tutorial_utils import (
     CamModel,
+    GapLinearHead,
     WeightsUnavailableError,
+    fetch_resnet50_weights,
     load_image,
     load_model,
     models,
@@ -205,6 +207,52 @@ def test_top_k(lite):
         lite.top_k(x, k=0)
 
 
+def test_top_k_from_logits_runs_nothing_and_agrees(lite, monkeypatch):
+    x = lite.preprocess(load_image("coffee"))
+    with torch.no_grad():
+        logits, _ = lite.forward_features(x)
+    expected = lite.top_k(x, k=4)
+    monkeypatch.setattr(lite, "forward", lambda *a: pytest.fail("top_k(logits=...) ran the network"))
+    assert lite.top_k(logits=logits, k=4) == expected
+    assert lite.top_k(logits=logits[0], k=4) == expected           # one image's logits, without batch
+    assert len(lite.top_k(logits=torch.cat([logits, logits]), k=2)) == 2
+    with pytest.raises(ValueError, match="either the input x or the logits"):
+        lite.top_k(x, logits=logits)
+    with pytest.raises(ValueError, match="either the input x or the logits"):
+        lite.top_k()
+    with pytest.raises(ValueError, match=r"logits must be a tensor of shape \(B, 1000\)"):
+        lite.top_k(logits=logits[:, :10])
+
+
+def test_unnormalise_undoes_preprocess(lite):
+    image = load_image("coffee")
+    x = lite.preprocess(image)
+    shown = lite.unnormalise(x)
+    assert shown.shape == (*lite.input_size, 3) and shown.dtype == np.float32
+    assert 0 <= shown.min() and shown.max() <= 1
+    # Back through preprocess's normalisation: the same tensor (up to the clamp, inactive here).
+    again = (torch.from_numpy(shown).permute(2, 0, 1)[None] - torch.tensor(lite.mean).view(1, 3, 1, 1)) \
+        / torch.tensor(lite.std).view(1, 3, 1, 1)
+    assert torch.allclose(again, x, atol=1e-5)
+    assert lite.unnormalise(torch.cat([x, x])).shape == (2, *lite.input_size, 3)
+    with pytest.raises(ValueError, match=r"\(B, 3, H, W\)"):
+        lite.unnormalise(image)
+
+
+def test_gap_linear_head_is_what_cam_reads():
+    torch.manual_seed(0)
+    head = GapLinearHead(torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3)), torch.nn.Linear(4, 2))
+    x = torch.randn(2, 3, 8, 8)
+    logits, f = head.forward_features(x)
+    assert torch.equal(logits, head(x)) and head.feature_layer is head.features[-1]
+    assert torch.allclose(logits, f.mean(dim=(2, 3)) @ head.fc_weight.T + head.fc_bias)
+    assert (head.num_channels, head.num_classes) == (4, 2)
+    with pytest.raises(TypeError, match="features must be an nn.Sequential"):
+        GapLinearHead(torch.nn.Conv2d(3, 4, 3), torch.nn.Linear(4, 2))
+    with pytest.raises(TypeError, match="fc must be an nn.Linear"):
+        GapLinearHead(torch.nn.Sequential(), torch.nn.Conv2d(4, 2, 1))
+
+
 def test_class_index(lite):
     assert lite.categories[lite.class_index("espresso")] == "espresso"
     with pytest.raises(KeyError, match="did you mean"):
@@ -247,6 +295,14 @@ def test_forced_resnet50_offline_fails_fast_and_says_where_the_file_goes(monkeyp
     message = str(err.value)
     path = resnet50_weights_path()
     assert str(path) in message and path.name in message and "TORCH_HOME" in message
+
+
+def test_fetch_resnet50_weights_offline_says_where_the_file_goes(offline):
+    with pytest.raises(WeightsUnavailableError) as err:
+        fetch_resnet50_weights()
+    path = resnet50_weights_path()
+    assert str(path) in str(err.value) and "fetch-weights" in str(err.value)
+    assert offline, "the server was probed"
 
 
 def test_offline_probe_fails_fast_for_real():
