@@ -1,8 +1,9 @@
 # CAM & SeCAM — an executable book.
 #
 #   make book   build the website into _build/html, executing every notebook
-#   make test   unit tests, a strict book build, every notebook under nbval, site checks,
-#               and the built site in headless Chromium (installed with apt-get if missing)
+#   make test   unit tests and the book's rules, the docstring examples, a strict book build,
+#               every notebook under nbval, site checks, and the built site in headless
+#               Chromium (installed with apt-get if missing)
 #
 # The notebooks run twice in `make test`, on purpose differently: the strict build
 # runs them as the website is built (seed 0, every core), nbval runs them again
@@ -46,7 +47,7 @@ NBVAL_THREADS ?= 1
 
 help:
 	@echo "make book   build the website into _build/html (executes the notebooks)"
-	@echo "make test   run everything: unit tests, strict book build, nbval, site checks, browser test"
+	@echo "make test   run everything: unit tests, book rules, docstring examples, strict book build, nbval, site checks, browser test"
 
 install: $(INSTALLED) $(VENDOR_STAMP)
 
@@ -98,8 +99,10 @@ book: install
 	@echo "==> The book is in _build/html/index.html"
 
 test: install browser
-	@echo "==> Unit tests of tutorial_utils"
-	time $(BIN)/python -m pytest tests/unit
+	@echo "==> Unit tests of tutorial_utils and benchmarks, and the book's rules (tests/book)"
+	time $(BIN)/python -m pytest tests/unit tests/book
+	@echo "==> Docstring examples of tutorial_utils and benchmarks, cut off from the network (tests/isolation.py)"
+	time $(BIN)/python -m pytest -p isolation --doctest-modules tutorial_utils benchmarks
 	@echo "==> Strict book build (seed 0, every core): every page re-read, warnings are errors"
 	time env -u OMP_NUM_THREADS CAM_BOOK_SEED=0 $(BIN)/jupyter-book build . --all --warningiserror --keep-going
 	@echo "==> Every notebook again under nbval, differently: seed $(NBVAL_SEED), $(NBVAL_THREADS) thread(s)"

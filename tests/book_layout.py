@@ -1,10 +1,12 @@
-"""What the book consists of, read from _toc.yml (shared by the unit and site tests)."""
+"""What the book consists of, read from _toc.yml, and where it is built (shared by the book, site and browser tests)."""
 
 from pathlib import Path
 
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The website `make book` builds (jupyter-book's html builder).
+SITE = ROOT / "_build" / "html"
 
 
 def toc_files() -> list[str]:

@@ -32,11 +32,10 @@ from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlparse
 
 import pytest
-from book_layout import FIGURES, MATH, PAGE_FEATURES, ROOT, WIDGETS, pages_with, toc_files
+from book_layout import FIGURES, MATH, PAGE_FEATURES, ROOT, SITE, WIDGETS, pages_with, toc_files
 
 from browser_support import chromium_path, missing
 
-SITE = ROOT / "_build" / "html"
 ARTIFACTS = Path(os.environ.get("CAM_BOOK_ARTIFACTS", ROOT / "test-artifacts")) / "screenshots"
 TOC_PAGES = toc_files()
 # Pages worth a picture: the landing page, an equation-heavy chapter, the widget

@@ -5,9 +5,8 @@ from urllib.parse import quote
 
 import pytest
 import yaml
-from book_layout import ROOT, toc_files
+from book_layout import ROOT, SITE, toc_files
 
-SITE = ROOT / "_build" / "html"
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 REPO = CONFIG["repository"]["url"]
 NOTEBOOK_PAGES = [n for n in toc_files() if n.startswith("notebooks/")]

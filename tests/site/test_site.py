@@ -11,9 +11,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import pytest
-from book_layout import FEATURES, FIGURES, MATH, PAGE_FEATURES, ROOT, WIDGETS, pages_with, toc_files
-
-SITE = ROOT / "_build" / "html"
+from book_layout import FEATURES, FIGURES, MATH, PAGE_FEATURES, ROOT, SITE, WIDGETS, pages_with, toc_files
 
 # Tags and attributes that make a browser fetch something while loading a page.
 LOADING = {
@@ -217,7 +215,7 @@ def test_no_unrendered_myst_roles(site, name):
 # {"mystnb": {"image": {"alt": ...}}}; without it the alt is the image's file name
 # ("_images/<hash>.png"), which tells a screen-reader user nothing. A cell with
 # {"mystnb": {"figure": {"caption": ...}}} is wrapped in a <figure> with a <figcaption>.
-# tests/unit/test_accessibility.py checks the metadata; this checks what was built.
+# tests/book/test_accessibility.py checks the metadata; this checks what was built.
 # Images drawn by widgets from their saved state (the SecamExplorer, chapter 1's tabs)
 # are created by JavaScript in the browser and are not <img> tags of the HTML.
 

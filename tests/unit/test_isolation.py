@@ -1,4 +1,5 @@
-"""The unit tests cannot see this machine's torch cache or reach the network (tests/unit/conftest.py)."""
+"""The unit tests cannot see this machine's torch cache or reach the network (tests/isolation.py,
+loaded by tests/unit/conftest.py; tests/book/conftest.py loads the same hooks)."""
 
 import os
 import socket
@@ -17,7 +18,7 @@ SEEN_AT_IMPORT = {name: os.environ.get(name) for name in ("TORCH_HOME", "XDG_CAC
 @pytest.fixture(scope="session")
 def session_environment():
     # A session-scoped fixture runs before any function-scoped monkeypatching:
-    # what it sees is what the cheat sheet's module fixture and `lite` see.
+    # what it sees is what `lite` and module fixtures (tests/book's cheat sheet) see.
     return {name: os.environ.get(name) for name in SEEN_AT_IMPORT} | {"hub": torch.hub.get_dir()}
 
 

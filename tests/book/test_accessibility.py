@@ -23,7 +23,8 @@ from book_layout import ROOT
 from skimage.color import rgb2lab
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-MODULES = sorted((ROOT / "tutorial_utils").glob("*.py")) + sorted((ROOT / "benchmarks").glob("*.py"))
+# Every module of the two packages, subpackages included.
+MODULES = sorted((ROOT / "tutorial_utils").rglob("*.py")) + sorted((ROOT / "benchmarks").rglob("*.py"))
 
 
 def _code_cells(path):

@@ -24,8 +24,9 @@ def ns():
 
 
 def test_the_set_up_uses_the_offline_model_here(ns):
-    # tests/unit/conftest.py empties TORCH_HOME and blocks the network for the whole
-    # session (this module-scoped fixture included), so "auto" falls back to EfficientNet-Lite0.
+    # tests/isolation.py (loaded by tests/book/conftest.py) empties TORCH_HOME and blocks the
+    # network for the whole session (this module-scoped fixture included), so "auto" falls
+    # back to EfficientNet-Lite0, as the cheat sheet promises offline.
     assert ns["model"].name == "efficientnet_lite0"
 
 
