@@ -14,7 +14,8 @@ from book_layout import ROOT
 
 from tutorial_utils import EXERCISES, CheckResult, ExerciseFailed, grade
 from tutorial_utils.__main__ import main
-from tutorial_utils.exercises import _numbers, load_student_file
+from tutorial_utils.exercises import load_student_file
+from tutorial_utils.exercises.engine import as_numbers
 
 IDS = list(EXERCISES)
 MISTAKES = [(ex_id, i) for ex_id in IDS for i in range(len(EXERCISES[ex_id].mistakes))]
@@ -24,7 +25,7 @@ CHAPTERS = [p for p in NOTEBOOKS
 
 
 def _expected(ex, case):
-    return _numbers(ex.reference(*copy.deepcopy(case.args)), "")
+    return as_numbers(ex.reference(*copy.deepcopy(case.args)), "")
 
 
 def _right(ex_id):
@@ -101,7 +102,7 @@ def test_the_inputs_tell_every_mistake_apart(ex_id):
     def output(fn, case):
         try:
             with np.errstate(all="ignore"):
-                out = _numbers(fn(*copy.deepcopy(case.args)), "")
+                out = as_numbers(fn(*copy.deepcopy(case.args)), "")
         except Exception:
             return None
         return out.reshape(()) if ex.returns == "scalar" and out.size == 1 else out

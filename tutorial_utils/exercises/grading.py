@@ -8,12 +8,13 @@ what it compares against (an answer file that replaced
 ``my_cam``). This module contains those failures:
 
 * **One child process per file.** A child loads the file with
-  :func:`~tutorial_utils.exercises.load_student_file` and calls its functions.
-  The parent — the command itself — never imports a student's code.
+  :func:`~tutorial_utils.exercises.child.load_student_file` and calls its
+  functions (:mod:`tutorial_utils.exercises.child`, the only module that runs a
+  student's code). The parent — the command itself — never imports a student's code.
 * **The verdict is made in the parent.** For each test input the child reports
   only what the function did — the numbers it returned (as float64 bytes), the
   exception it raised, ``None``, a wrong type — as an
-  :class:`~tutorial_utils.exercises._Outcome`. The parent judges it with the
+  :class:`~tutorial_utils.exercises.engine.Outcome`. The parent judges it with the
   reference implementations, the known mistakes and the comparison of its own
   process, which no student code has touched: that is how the references are
   bound before student code is loaded — they live in a process it never enters.
@@ -71,31 +72,90 @@ from typing import Sequence
 
 import numpy as np
 
-from .exercises import (
-    CHECK_TIMEOUT,
-    EXERCISES,
+from .child import MAX_TEXT, MAX_VALUES
+from .engine import (
+    Case,
     CheckResult,
     Exercise,
-    StudentFileError,
-    _before_calling,
-    _call,
-    _Case,
-    _expected,
-    _inspect,
-    _judge,
-    _missing,
-    _Outcome,
-    _passed,
-    _safe_str,
-    load_student_file,
+    Outcome,
+    judge,
+    missing_verdict,
+    passed_verdict,
+    reference_answer,
+    verdict_before_calling,
 )
+from .registry import EXERCISES
+
+__all__ = ["CHECK_TIMEOUT", "FileReport", "default_jobs", "grade_files", "run_check"]
 
 STARTUP_LIMIT = 300.0  # seconds for a child to import torch and the book: not the student's time
-MAX_VALUES = 1 << 20  # numbers sent back for one result; a larger one is judged by its shape alone
 MAX_MESSAGE = 64 << 20  # bytes in one message from a child
-MAX_TEXT = 10_000  # characters of an exception's message sent back
 _JUDGING = threading.Lock()  # one verdict at a time: the checkers change process-wide warning filters
 _KINDS = frozenset({"value", "none", "not_tensor", "wrong_type", "raised", "not_implemented", "exited"})
+
+# --------------------------------------------------------------------------- #
+# The command line
+# --------------------------------------------------------------------------- #
+
+
+CHECK_TIMEOUT = 20.0
+"""Seconds that ``python -m tutorial_utils check`` allows for loading a file and for each exercise, unless told otherwise."""
+
+
+def run_check(files: Sequence[str], *, as_json: bool = False, show_all: bool = False, out=None, err=None,
+              timeout: float = CHECK_TIMEOUT, jobs: int | None = None) -> int:
+    """``python -m tutorial_utils check FILE…``: grade each file in a child process of its own; the exit code.
+
+    Prints one line per attempted exercise and file (chapter, function, ✓/✗,
+    message) — every exercise, not attempted ones (–) included, with
+    ``show_all`` — or with ``as_json`` a JSON list of objects with the keys ``file``,
+    ``exercise``, ``chapter``, ``function``, ``attempted``, ``passed`` and
+    ``message``. A student's code runs in child processes, never in this one
+    (see this module's description): ``timeout`` seconds
+    (:data:`CHECK_TIMEOUT`) are allowed for loading a file and for each
+    exercise, and ``jobs`` files are graded at the same time (default: the
+    number of CPUs, at most 4).
+
+    Returns 0 if every attempted exercise is right; 1 if one is wrong, ran out
+    of time or ended its process; 2 if a file is missing, unreadable or fails
+    while loading (a syntax error, an exception, an exit or running out of
+    time at import), with one line naming the file on stderr.
+
+    >>> run_check(["no_such_answer.py"], err=sys.stdout)
+    error: no_such_answer.py: no such file
+    2
+    """
+    out = out or sys.stdout
+    err = err or sys.stderr
+    rows, code = [], 0
+    for report in grade_files(files, timeout=timeout, jobs=jobs):
+        if report.error is not None:
+            print(f"error: {report.error}", file=err)
+            code = 2
+        for result in report.results:
+            ex = EXERCISES[result.exercise]
+            rows.append(dict(file=report.path, exercise=ex.id, chapter=ex.chapter, function=ex.function,
+                             attempted=result.attempted, passed=result.passed, message=result.message))
+            if result.attempted and not result.passed and code == 0:
+                code = 1
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1), file=out)
+        return code
+    for path in dict.fromkeys(row["file"] for row in rows):
+        mine = [row for row in rows if row["file"] == path]
+        print(path, file=out)
+        for row in mine:
+            if not (row["attempted"] or show_all):
+                continue
+            symbol = "✓" if row["passed"] else ("✗" if row["attempted"] else "–")
+            print(f"  {row['chapter']:<26} {row['function']:<20} {symbol}  {row['message']}", file=out)
+        attempted = sum(row["attempted"] for row in mine)
+        right = sum(row["passed"] for row in mine)
+        hidden = "" if show_all or attempted == len(mine) else " (--all lists the others)"
+        print(f"  {attempted} of {len(mine)} exercises attempted{hidden}, {right} right.", file=out)
+    return code
+
+
 
 
 @dataclass
@@ -116,8 +176,13 @@ def grade_files(paths: Sequence[str], *, timeout: float = CHECK_TIMEOUT, jobs: i
     """Grade each file in child processes of its own; one :class:`FileReport` per path, in order.
 
     ``timeout`` is the time limit, in seconds, for loading a file and for each
-    exercise; ``jobs`` how many files are graded at the same time. Never raises
-    for anything a student's file does.
+    exercise; ``jobs`` how many files are graded at the same time.
+
+    >>> grade_files(["no_such_answer.py"])[0].error
+    'no_such_answer.py: no such file'
+
+    Raises ``ValueError`` for a ``timeout`` that is not a positive number of
+    seconds; never raises for anything a student's file does.
     """
     if not (timeout > 0 and math.isfinite(timeout)):
         raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
@@ -241,13 +306,13 @@ def _grade_exercise(child: _Child, ex: Exercise, timeout: float) -> tuple[CheckR
         return lost(message)
     message = child.receive(clock.left())
     if _is(message, "missing"):
-        return _missing(ex), True
+        return missing_verdict(ex), True
     status = {"attempt": "function", "not_callable": "not_callable", "stub": "stub"}.get(
         message.get("event") if isinstance(message, dict) else None)
     if status is None:
         return lost(message)
     name = _clean_name(message.get("name"), ex)
-    early = _before_calling(ex, name, status, _clean(message.get("type"), 100) or "unknown")
+    early = verdict_before_calling(ex, name, status, _clean(message.get("type"), 100) or "unknown")
     if early is not None:
         return early, True
     with _JUDGING:
@@ -262,29 +327,29 @@ def _grade_exercise(child: _Child, ex: Exercise, timeout: float) -> tuple[CheckR
             child.kill()
             return _unreadable(ex, name, case), False
         with _JUDGING:
-            verdict = _judge(ex, name, case, _expected(ex, case), outcome)
+            verdict = judge(ex, name, case, reference_answer(ex, case), outcome)
         child.send("next" if verdict is None else "stop")
         clock.resume()
         if verdict is not None:
             return verdict, True
-    return _passed(ex, name, len(cases)), True
+    return passed_verdict(ex, name, len(cases)), True
 
 
-def _inputs(case: _Case | None) -> str:
+def _inputs(case: Case | None) -> str:
     return f" (called with {case.text})" if case is not None else ""
 
 
-def _timed_out(ex: Exercise, name: str, case: _Case | None, seconds: float) -> CheckResult:
+def _timed_out(ex: Exercise, name: str, case: Case | None, seconds: float) -> CheckResult:
     return CheckResult(ex.id, False, f"{name} is not right yet: it ran out of time ({seconds:g} s){_inputs(case)}. "
                                      "Look for an endless loop, or a loop far longer than these small inputs need.")
 
 
-def _ended(ex: Exercise, name: str, case: _Case | None, how: str) -> CheckResult:
+def _ended(ex: Exercise, name: str, case: Case | None, how: str) -> CheckResult:
     return CheckResult(ex.id, False, f"{name} is not right yet: it ended its process ({how}){_inputs(case)}. "
                                      "A function hands its result back with `return`; it must not end the program.")
 
 
-def _unreadable(ex: Exercise, name: str, case: _Case | None) -> CheckResult:
+def _unreadable(ex: Exercise, name: str, case: Case | None) -> CheckResult:
     return CheckResult(ex.id, False, f"{name} is not right yet: its process sent the grader something it cannot "
                                      f"read{_inputs(case)}.")
 
@@ -351,7 +416,7 @@ def _decode_numbers(shape, data) -> np.ndarray | None:
     return np.frombuffer(raw, dtype="<f8").reshape(shape).astype(np.float64)
 
 
-def _decode_outcome(message: dict) -> _Outcome | None:
+def _decode_outcome(message: dict) -> Outcome | None:
     kind = message.get("kind")
     if kind not in _KINDS:
         return None
@@ -360,7 +425,7 @@ def _decode_outcome(message: dict) -> _Outcome | None:
         got = _decode_numbers(message.get("shape"), message.get("data"))
         if got is None:
             return None
-    return _Outcome(kind, got=got, text=_clean(message.get("text"), MAX_TEXT, lines=kind == "raised"),
+    return Outcome(kind, got=got, text=_clean(message.get("text"), MAX_TEXT, lines=kind == "raised"),
                     error_type=_clean(message.get("error_type"), 100) or "an exception")
 
 
@@ -373,8 +438,8 @@ channel = (os.dup(1), os.dup(0), os.open(os.devnull, os.O_RDWR))
 os.dup2(channel[2], 0)
 os.dup2(channel[2], 1)
 sys.path.insert(0, sys.argv.pop(1))
-from tutorial_utils._grader import _child_main
-_child_main(channel, sys.argv[1], sys.argv[2:])
+from tutorial_utils.exercises.child import child_main
+child_main(channel, sys.argv[1], sys.argv[2:])
 """
 
 
@@ -386,7 +451,7 @@ class _Child:
     """One child process grading one file: its pipes, a thread reading its messages, a kill that takes its children."""
 
     def __init__(self, path: str, ids: Sequence[str]):
-        root = str(Path(__file__).resolve().parent.parent)  # the same tutorial_utils as the parent's
+        root = str(Path(__file__).resolve().parents[2])  # the same tutorial_utils as the parent's
         env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         self._stderr = tempfile.TemporaryFile()  # the child's own start-up errors; a student's output goes to null
         self.proc = subprocess.Popen(
@@ -522,105 +587,3 @@ class _Session:
             children = list(self._children)
         for child in children:
             child.kill()
-
-
-# --------------------------------------------------------------------------- #
-# The child
-# --------------------------------------------------------------------------- #
-
-
-class _Channel:
-    """The child's end of its pipes to the parent: private descriptors made by ``_BOOTSTRAP``, and the null device."""
-
-    def __init__(self, out_fd: int, in_fd: int, null_fd: int):
-        self._out, self._in, self._null = out_fd, os.fdopen(in_fd, "rb"), null_fd
-
-    def silence_stderr(self) -> None:
-        sys.stderr.flush()
-        os.dup2(self._null, 2)
-
-    def send(self, **message) -> None:
-        data = memoryview((json.dumps(message, ensure_ascii=True) + "\n").encode("ascii"))
-        while data:
-            data = data[os.write(self._out, data):]
-
-    def send_outcome(self, outcome: _Outcome) -> None:
-        message = {"event": "outcome", "kind": outcome.kind, "text": outcome.text[:MAX_TEXT],
-                   "error_type": outcome.error_type[:100]}
-        if outcome.kind == "value":
-            got = np.ascontiguousarray(outcome.got, dtype="<f8")
-            message["shape"] = [int(n) for n in got.shape]
-            message["data"] = None if got.size > MAX_VALUES else base64.b64encode(got.tobytes()).decode("ascii")
-        self.send(**message)
-
-    def receive(self) -> str:
-        return self._in.readline().strip().decode("ascii", "replace")
-
-
-def _without_prefix(text: str, path: str) -> str:
-    prefix = f"{path}: "
-    return text[len(prefix):] if text.startswith(prefix) else text
-
-
-def _exit_with_parent(parent: int, getppid, sleep, exit_now) -> None:
-    """End the child when the grader is gone (killed, not interrupted), even in a student's endless loop."""
-    while getppid() == parent:
-        sleep(0.5)
-    exit_now(4)
-
-
-def _child_main(fds: tuple[int, int, int], path: str, ids: list[str]) -> None:
-    """Grade the exercises ``ids`` of the file at ``path`` and report to the parent; never returns.
-
-    Everything the grading needs — the channel to the parent, the test inputs,
-    the functions that call and inspect the student's code — is bound here
-    before the file is loaded. The child makes no verdict: it says what each
-    function did and the parent judges.
-    """
-    channel = _Channel(*fds)
-    watchdog = (os.getppid(), os.getppid, time.sleep, os._exit)  # bound now: a student may replace them later
-    threading.Thread(target=_exit_with_parent, args=watchdog, daemon=True).start()
-    try:
-        import torch
-
-        torch.set_num_threads(1)
-        exercises = [EXERCISES[i] for i in ids]
-        cases = {ex.id: ex.cases() for ex in exercises}
-        call, inspect, outcome_of_error = _call, _inspect, _Outcome
-    except BaseException as err:  # noqa: BLE001 — our own failure: say so, and end
-        channel.send(event="broken", reason=f"{type(err).__name__}: {_safe_str(err)}"[:500])
-        os._exit(3)
-    channel.send(event="ready")
-    channel.silence_stderr()
-    try:
-        namespace = load_student_file(path)
-    except StudentFileError as err:
-        channel.send(event="load_failed", reason=_without_prefix(_safe_str(err), path)[:MAX_TEXT])
-        os._exit(0)
-    except BaseException as err:  # noqa: BLE001 — anything a file can raise while loading
-        channel.send(event="load_failed", reason=f"failed to run: {type(err).__name__}")
-        os._exit(0)
-    channel.send(event="loaded")
-    for ex in exercises:
-        channel.send(event="start", exercise=ex.id)
-        fn = dict.get(namespace, ex.function) if isinstance(namespace, dict) else None
-        if fn is None:
-            channel.send(event="missing")
-            continue
-        try:
-            name, status, type_name = inspect(ex, fn)
-        except BaseException:  # noqa: BLE001 — an object that fails even to be looked at: call it and see
-            name, status, type_name = ex.function, "function", ""
-        channel.send(event="attempt" if status == "function" else status, name=name, type=type_name)
-        if status != "function":
-            continue
-        for case in cases[ex.id]:
-            try:
-                outcome = call(ex, fn, case)
-            except BaseException as err:  # noqa: BLE001 — KeyboardInterrupt, which _call lets through in a notebook
-                outcome = outcome_of_error("raised", text=_safe_str(err), error_type=type(err).__name__)
-            channel.send_outcome(outcome)
-            if channel.receive() != "next":
-                break
-    channel.send(event="finished")
-    os._exit(0)
