@@ -13,17 +13,20 @@ this process, against reference implementations that no student code can
 reach. Loading a file and each exercise get ``--timeout`` seconds (by default
 ``tutorial_utils.exercises.CHECK_TIMEOUT``). An answer that calls ``sys.exit``
 or ``os._exit``, loops forever or prints megabytes gets a ✗ line saying so, and
-the file's other exercises are still graded (see ``tutorial_utils/_grader.py``;
-it is not a sandbox). Exit code: 0 if every attempted exercise is right; 1 if
-one is wrong, ran out of time or ended its process; 2 if a file is missing,
-unreadable or fails while loading (a syntax error, an exception, an exit or
-running out of time at import), with one line naming the file on stderr.
+the file's other exercises are still graded (see
+``tutorial_utils/exercises/grading.py``; it is not a sandbox). Exit code: 0 if
+every attempted exercise is right; 1 if one is wrong, ran out of time or ended
+its process; 2 if a file is missing, unreadable or fails while loading (a
+syntax error, an exception, an exit or running out of time at import), with
+one line naming the file on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+
+from .checks import positive_int_arg
 
 
 def _positive_float(text: str) -> float:
@@ -33,16 +36,6 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
     return value
 
 
@@ -61,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--timeout", type=_positive_float, default=CHECK_TIMEOUT, metavar="SECONDS",
                        help="time limit for loading a file and for each exercise; an answer that runs out of it "
                             "is wrong (default: %(default)g)")
-    check.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
+    check.add_argument("--jobs", type=positive_int_arg, default=None, metavar="N",
                        help="files graded at the same time, one child process each "
                             "(default: the number of CPUs, at most 4)")
     args = parser.parse_args(argv)
@@ -69,9 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         return run_check(args.files, as_json=args.json, show_all=args.show_all, timeout=args.timeout, jobs=args.jobs)
 
-    from . import models
+    from . import models, weights
 
-    path = models.resnet50_weights_path()
+    path = weights.resnet50_weights_path()
     if args.command == "info":
         print(f"ResNet50 weights file: {path} ({'present' if path.is_file() else 'missing'})")
         model = models.load_model()
@@ -79,8 +72,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{model.num_parameters():,} parameters")
         return 0
     try:
-        models._load_resnet50()
-    except models.WeightsUnavailableError as err:
+        # Downloaded once (SHA-256 checked as it arrives); a file already cached is checked here.
+        weights.verify_weights_file(weights.fetch_resnet50_weights())
+    except weights.WeightsUnavailableError as err:  # also CorruptWeightsError
         print(f"error: {err}", file=sys.stderr)
         return 1
     print(f"ResNet50 weights are in {path}")

@@ -377,3 +377,21 @@ def test_probe_goes_through_a_configured_proxy(monkeypatch):
     monkeypatch.setattr(weights.socket, "create_connection", connect)
     assert weights._probe("https://download.example/x.pth", timeout=1) is not None
     assert seen == [("proxy.example", 3128)]
+
+
+def test_fetch_weights_command_offline_says_where_the_file_goes(offline, capsys):
+    from tutorial_utils.__main__ import main
+
+    assert main(["fetch-weights"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and str(resnet50_weights_path()) in err
+
+
+def test_fetch_weights_command_checks_a_cached_file(_isolated_torch_home, monkeypatch, capsys, offline):
+    from tutorial_utils.__main__ import main
+
+    path, _ = _seed_resnet50_weights(_isolated_torch_home, monkeypatch, {"w": torch.zeros(2)})
+    assert main(["fetch-weights"]) == 0 and str(path) in capsys.readouterr().out
+    path.write_bytes(b"not the file")
+    assert main(["fetch-weights"]) == 1
+    assert "corrupt" in capsys.readouterr().err and offline == []   # a cached file: nothing probed
