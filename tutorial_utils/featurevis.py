@@ -94,8 +94,9 @@ def activation_maximisation(
     jitter=0`` is the plain, unregularised ascent. The same ``seed`` gives the
     same image.
 
-    >>> result = activation_maximisation(model, model.class_index("flamingo"))  # doctest: +SKIP
-    >>> plt.imshow(result.image)                                                 # doctest: +SKIP
+    >>> result = activation_maximisation(model, model.class_index("flamingo"), steps=3)
+    >>> result.image.shape, result.image.dtype, len(result.logits)   # steps + 1 logits
+    ((224, 224, 3), dtype('uint8'), 4)
 
     Raises ``RuntimeError`` under ``torch.no_grad()``; ``ValueError`` /
     ``IndexError`` for a bad class or setting.

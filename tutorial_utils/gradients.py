@@ -48,9 +48,10 @@ __all__ = [
 class LayerCapture:
     """Context manager: catch a layer's output as a leaf tensor that requires gradients.
 
-    >>> with LayerCapture(model.feature_layer) as capture:   # doctest: +SKIP
+    >>> with LayerCapture(model.feature_layer) as capture:
     ...     logits = model(x)
-    >>> capture.activations.shape                             # doctest: +SKIP
+    >>> tuple(capture.activations.shape), capture.activations.requires_grad   # f: B×K×h×w
+    ((1, 1280, 7, 7), True)
 
     The hook is removed on exit, also when the block raises; the exception is
     never swallowed.
@@ -248,7 +249,10 @@ def seg_grad_cam(model, x: torch.Tensor, class_idx: ClassIndex, layer=None, regi
     the model has a ``feature_layer``). Returns the map at the layer's
     resolution.
 
-    >>> seg_grad_cam(net, x, class_idx=1, layer="encoder.2")   # doctest: +SKIP
+    >>> net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 2, 1))  # 2 classes per pixel
+    >>> everywhere = torch.ones(16, 16, dtype=torch.bool)
+    >>> seg_grad_cam(net, torch.randn(1, 3, 16, 16), class_idx=1, layer="1", region=everywhere).shape
+    (16, 16)
 
     Raises ``ValueError`` when the region (or the predicted class) is empty —
     the target would be zero with no gradient — or the model is a classifier;
@@ -335,8 +339,13 @@ class GuidedBackprop:
     unchanged. The original modules are put back on exit, also when the block
     raises; the exception is never swallowed.
 
-    >>> with GuidedBackprop(model):          # doctest: +SKIP
-    ...     x.requires_grad_(True); model(x)[0, c].backward()
+    >>> xg = x.clone().requires_grad_(True)
+    >>> with GuidedBackprop(model) as guided:
+    ...     model(xg)[0, c].backward()
+    ...     print(guided.num_relus > 0)          # the ReLUs it swapped, while inside
+    True
+    >>> tuple(xg.grad.shape)
+    (1, 3, 224, 224)
 
     Raises ``ValueError`` for a model without ReLU modules (activations called
     as functions cannot be swapped).
@@ -392,8 +401,9 @@ def guided_backprop(model, x: torch.Tensor, class_idx: ClassIndex) -> np.ndarray
     gradient image ``(3, H, W)`` for one image or ``(B, 3, H, W)``, in the
     units of the preprocessed input; show it with :func:`gradient_image`.
 
-    >>> g = guided_backprop(model, x, c)      # doctest: +SKIP
-    >>> plt.imshow(gradient_image(g))         # doctest: +SKIP
+    >>> g = guided_backprop(model, x, c)
+    >>> g.shape, gradient_image(g).shape       # show it with plt.imshow(gradient_image(g))
+    ((3, 224, 224), (224, 224, 3))
 
     Raises the errors of :func:`grad_cam` and of :class:`GuidedBackprop`.
     """

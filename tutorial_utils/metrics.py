@@ -241,9 +241,9 @@ def deletion_curve(model, x, saliency, class_idx, *, steps: int = 16, baseline="
     A stack of maps ``(n, h, w)`` gives a list of ``n`` curves from one batched
     run (the first and last images, the same for every map, are run once).
 
-    >>> curve = deletion_curve(model, x, cam, c, steps=8)   # doctest: +SKIP
-    >>> curve.fractions[:3], curve.area                       # doctest: +SKIP
-    (array([0.   , 0.125, 0.25 ]), 0.21…)
+    >>> curve = deletion_curve(model, x, cam, c, steps=8)
+    >>> curve.fractions[:3], 0 <= curve.area <= 1
+    (array([0.   , 0.125, 0.25 ]), True)
 
     Raises
     ------
@@ -267,8 +267,9 @@ def insertion_curve(model, x, saliency, class_idx, *, steps: int = 16, baseline=
 
     Same arguments, return value and errors as :func:`deletion_curve`.
 
-    >>> insertion_curve(model, x, cam, c).area   # doctest: +SKIP
-    0.6…
+    >>> curve = insertion_curve(model, x, cam, c, steps=8)
+    >>> len(curve.scores), 0 <= curve.area <= 1
+    (9, True)
     """
     return _transfer_curve(model, x, saliency, class_idx, steps, baseline, batch_size, deletion=False)
 
@@ -323,8 +324,10 @@ def explanation_map(model, x, saliency, *, mean=None, std=None) -> torch.Tensor:
     to ``model.mean``/``model.std``. Returns ``(n, 3, H, W)`` (``n = 1`` for one
     map), ready for ``model(...)``.
 
-    >>> E = explanation_map(model, x, normalise(cam))   # doctest: +SKIP
-    >>> O = model(E).softmax(1)[0, c]                    # doctest: +SKIP
+    >>> E = explanation_map(model, x, normalise(cam))
+    >>> O = model(E).softmax(1)[0, c]
+    >>> tuple(E.shape), 0 <= float(O) <= 1
+    ((1, 3, 224, 224), True)
 
     Raises ``ValueError``/``TypeError`` for a map outside ``[0, 1]`` or with
     NaN, a bad ``x``, or a model without ``mean``/``std`` when none are given.
@@ -430,7 +433,7 @@ def randomisation_order(model: nn.Module) -> list[str]:
     one unit. The order is the reverse of the order in which the modules were
     registered, which for these models is the order in which they run.
 
-    >>> randomisation_order(model)[:3]   # doctest: +SKIP
+    >>> randomisation_order(model)[:3]
     ['fc', 'features.head', 'features.blocks.15']
 
     Raises ``TypeError`` if ``model`` is not a module, ``ValueError`` if it has
@@ -479,8 +482,12 @@ def cascading_randomisation(model: nn.Module, layers: Sequence[str] | None = Non
     so two runs give the same models; the global random state is left as it was.
     Parameters that do not require gradients keep that setting.
 
-    >>> for names, randomised in cascading_randomisation(model):      # doctest: +SKIP
-    ...     maps.append(hires_cam(randomised, x, c))                      # same x, same class
+    >>> from itertools import islice
+    >>> for names, randomised in islice(cascading_randomisation(model), 3):
+    ...     print(names, hires_cam(randomised, x, c).shape)                # same x, same class
+    () (7, 7)
+    ('fc',) (7, 7)
+    ('fc', 'features.head') (7, 7)
 
     Raises ``TypeError``/``ValueError`` for a model that is not a module, a
     model in training mode, unknown or repeated layer names, or a non-integer seed.

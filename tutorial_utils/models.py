@@ -249,8 +249,8 @@ class CamModel(GapLinearHead):
         or a float array in ``[0, 1]``. Returns a float tensor of shape
         ``(1, 3, *input_size)``.
 
-        >>> x = model.preprocess(load_image("coffee"))   # doctest: +SKIP
-        >>> tuple(x.shape)                               # doctest: +SKIP
+        >>> x = model.preprocess(load_image("coffee"))
+        >>> tuple(x.shape)
         (1, 3, 224, 224)
         """
         from torchvision.transforms import InterpolationMode
@@ -339,7 +339,9 @@ class CamModel(GapLinearHead):
         average pooling turns into :math:`F_k`; ``logits`` (``B×classes``) are the
         :math:`S_c`. Gradients are tracked only if the caller enables them.
 
-        >>> logits, f = model.forward_features(model.preprocess(img))  # doctest: +SKIP
+        >>> logits, f = model.forward_features(model.preprocess(image))
+        >>> tuple(logits.shape), tuple(f.shape)
+        ((1, 1000), (1, 1280, 7, 7))
 
         Raises ``TypeError`` / ``ValueError`` for an input that is not a
         ``(B, 3, H, W)`` float tensor (for example the raw image).
@@ -537,8 +539,8 @@ def load_model(name: str | None = None, *, verbose: bool = True) -> CamModel:
       to put the weights file.
     * ``efficientnet_lite0``: the fallback, always available offline.
 
-    >>> model = load_model("efficientnet_lite0")        # doctest: +SKIP
-    Model: EfficientNet-Lite0 …
+    >>> model = load_model("efficientnet_lite0")
+    Model: EfficientNet-Lite0 (...) — requested by the name argument.
 
     Raises
     ------

@@ -23,6 +23,7 @@ way round.
 >>> from torchvision.models import ResNet50_Weights, resnet50
 >>> cached_weights_path(ResNet50_Weights.DEFAULT).name
 'resnet50-11ad3fa6.pth'
+>>> # needs the file in the cache (downloaded once on a machine with internet)
 >>> net = load_pretrained(resnet50, ResNet50_Weights.DEFAULT)   # doctest: +SKIP
 """
 
@@ -243,6 +244,7 @@ def load_pretrained(builder: Callable[..., nn.Module], weights: Any, *, download
     >>> from torchvision.models.segmentation import (
     ...     LRASPP_MobileNet_V3_Large_Weights, lraspp_mobilenet_v3_large)
     >>> seg_weights = LRASPP_MobileNet_V3_Large_Weights.DEFAULT
+    >>> # needs the file in the cache (downloaded once on a machine with internet)
     >>> voc = load_pretrained(lraspp_mobilenet_v3_large, seg_weights)   # doctest: +SKIP
 
     ``download=True`` downloads a missing file first (:func:`download_weights`).
@@ -349,7 +351,8 @@ def fetch_resnet50_weights() -> Path:
     :data:`DOWNLOAD_TIMEOUT` seconds. ``python -m tutorial_utils fetch-weights``
     calls this.
 
-    >>> fetch_resnet50_weights()   # doctest: +SKIP (downloads 100 MB where the file is missing)
+    >>> # downloads 100 MB where the file is missing
+    >>> fetch_resnet50_weights()   # doctest: +SKIP
     PosixPath('/home/me/.cache/torch/hub/checkpoints/resnet50-11ad3fa6.pth')
 
     Raises

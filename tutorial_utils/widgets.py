@@ -42,8 +42,11 @@ def _opencv_slic_available() -> bool:
 class SecamExplorer:
     """Choose image, class, method, superpixel settings, threshold and opacity; see the map.
 
-    >>> explorer = SecamExplorer(model)          # doctest: +SKIP
-    >>> explorer.widget                          # doctest: +SKIP   (in JupyterLab)
+    >>> explorer = SecamExplorer(model)
+    >>> explorer.render(image="coffee", method="SeCAM").shape   # what the widget shows, drawn without it
+    (400, 600, 3)
+    >>> explorer.widget                                         # doctest: +ELLIPSIS
+    VBox(...)
 
     ``render(**settings)`` draws without widgets and returns the RGB image;
     ``last_render_seconds`` says how long the last drawing took.
