@@ -9,6 +9,8 @@ The package follows the book's data path, one module per step::
     upsample              H×W, same units                      (cam)
     superpixels           segments H×W                         (slic)
     secam                 per-superpixel mean, H×W             (secam)
+    boundary_recall, …    superpixel quality vs true regions   (superpixel_metrics)
+    lime_map              LIME's weights on the superpixels    (lime_baseline)
     normalise             [0, 1] map                           (cam)
     set_seed              one seed per chapter, CAM_BOOK_SEED  (seeding)
     deletion_curve, …     faithfulness and sanity checks       (metrics)
@@ -37,9 +39,10 @@ from .exercises import (
     check_slic_distances,
     grade,
 )
-from .featurevis import FeatureVisResult, activation_maximisation
+from .featurevis import FeatureVisResult, activation_maximisation, ascent_step
 from .gradients import (
     GuidedBackprop,
+    GuidedReLUFunction,
     LayerCapture,
     grad_cam,
     guided_backprop,
@@ -49,6 +52,7 @@ from .gradients import (
     seg_hires_cam,
 )
 from .maps import NORMALISATIONS, interpolation_matrix, normalise, positive_mass_share, threshold_mask, upsample
+from .lime_baseline import lime_classifier, lime_map
 from .images import ImageLoadError, MAX_PIXELS, as_rgb_uint8, load_image, sample_image_names, square_crop
 from .metrics import (
     BASELINES,
@@ -80,12 +84,14 @@ from .shapes import SHAPE_CLASSES, shapes_dataset, shapes_scene
 from .shortcut import MARKER_SETTINGS, SHORTCUT_CLASSES, ShortcutData, shortcut_dataset
 from .smallnets import SmallCamNet, conv_block, images_to_tensor, predict_classes, train_classifier
 from .slic import SlicTrace, slic_from_scratch, superpixels
+from .superpixel_metrics import BOUNDARY_TOLERANCE, boundary_recall, undersegmentation_error
 from .viz import DEFAULT_CMAP, gradient_image, overlay, plot_top_k, png_img_tag
 from .weights import CorruptWeightsError, cached_weights_path, fetch_resnet50_weights, load_pretrained
 from .widgets import SecamExplorer
 
 __all__ = [
     "BASELINES",
+    "BOUNDARY_TOLERANCE",
     "CHOICES",
     "DEFAULT_CMAP",
     "EXERCISES",
@@ -105,6 +111,7 @@ __all__ = [
     "FeatureVisResult",
     "GapLinearHead",
     "GuidedBackprop",
+    "GuidedReLUFunction",
     "ImageLoadError",
     "LayerCapture",
     "Prediction",
@@ -115,9 +122,11 @@ __all__ = [
     "WeightsUnavailableError",
     "activation_maximisation",
     "as_rgb_uint8",
+    "ascent_step",
     "auc",
     "average_drop",
     "book_seed",
+    "boundary_recall",
     "cached_weights_path",
     "cascading_randomisation",
     "check_ascent_step",
@@ -147,6 +156,8 @@ __all__ = [
     "increase_in_confidence",
     "interpolation_matrix",
     "insertion_curve",
+    "lime_classifier",
+    "lime_map",
     "load_image",
     "load_model",
     "load_pretrained",
@@ -173,6 +184,7 @@ __all__ = [
     "superpixels",
     "threshold_mask",
     "train_classifier",
+    "undersegmentation_error",
     "upsample",
 ]
 

@@ -1,4 +1,7 @@
-"""The benchmark (``python -m benchmarks.run``): its report, table, command line and superpixel metrics."""
+"""The benchmark (``python -m benchmarks.run``): its report, table, command line, timing and LIME pipeline.
+
+The superpixel metrics it scores SLIC with are tested with SLIC, in ``test_slic.py``.
+"""
 
 import datetime
 import json
@@ -13,20 +16,19 @@ import torch
 from book_layout import ROOT
 from PIL import Image
 
-from benchmarks.run import (
-    _LABELS,
+from benchmarks import (
+    LABELS,
     RESULT_KEYS,
-    boundary_recall,
     compare_slic,
     format_markdown,
     format_table,
-    main,
+    median_time,
     run,
     slic_implementations,
     time_interleaved,
-    undersegmentation_error,
 )
-from tutorial_utils import load_image, shapes_scene
+from benchmarks.run import main
+from tutorial_utils import lime_classifier, lime_map, load_image, shapes_scene, superpixels
 
 TIMED = [key for key in RESULT_KEYS if key.endswith("_ms")]
 LIME_SAMPLES = 10
@@ -132,7 +134,7 @@ def test_compare_slic_scores_scenes():
 def test_table_names_every_method(report):
     table = format_table(report)
     for key in TIMED:
-        assert _LABELS[key] in table, key
+        assert LABELS[key] in table, key
     verdicts = [line.rsplit(maxsplit=1)[-1] for line in table.splitlines() if line.endswith((" pass", " FAIL"))]
     assert len(verdicts) == len(report["targets"])
     for line in ("machine:", "model:", "settings:", "date:"):
@@ -145,7 +147,7 @@ def test_markdown_has_a_row_per_method_and_the_context(report):
     rows = [line for line in text.splitlines() if line.startswith("| ")]
     assert len(rows) == 1 + len(TIMED) + 1 + len(report["slic_alternatives"])  # two headers
     for key in TIMED:
-        row = next(r for r in rows if r.startswith(f"| {_LABELS[key]}"))
+        row = next(r for r in rows if r.startswith(f"| {LABELS[key]}"))
         assert f"{report['results'][key]:.1f}" in row and f"{report['ratios'][key]:.2f}" in row, key
     for what in ("machine", "model", "settings", "date"):
         assert f"- **{what}**:" in text
@@ -163,6 +165,7 @@ def test_json_mode_prints_exactly_one_object(json_command):
     stdout, stderr = json_command.communicate(timeout=180)
     assert json_command.returncode == 0, stderr
     results = json.loads(stdout)  # fails on anything before or after the object
+    assert "RuntimeWarning" not in stderr  # the package does not import benchmarks.run before runpy runs it
     assert isinstance(results, dict) and list(results) == list(RESULT_KEYS)
     assert results["lime_samples"] == LIME_SAMPLES
 
@@ -202,52 +205,68 @@ def test_time_interleaved_counts_calls():
     assert all(t >= 0 for t in durations["a"] + durations["b"])
 
 
-# ------------------------------------------------------- superpixel metrics
-HALVES = np.repeat([[0, 0, 1, 1]], 4, axis=0)  # ground truth: left and right half of a 4×4 image
+def test_median_time_returns_the_median_and_the_last_result():
+    calls = []
+
+    def fn():
+        calls.append(len(calls))
+        return len(calls)
+
+    seconds, last = median_time(fn, repeat=3, warmup=2)
+    assert last == 5 and len(calls) == 2 + 3
+    assert isinstance(seconds, float) and seconds >= 0
+    with pytest.raises(ValueError, match="repeat"):
+        median_time(fn, repeat=0)
+    with pytest.raises(ValueError, match="warmup"):
+        median_time(fn, warmup=-1)
 
 
-def test_segments_equal_to_the_truth_are_perfect():
-    assert boundary_recall(HALVES, HALVES) == 1.0
-    assert undersegmentation_error(HALVES, HALVES) == 0.0
-    relabelled = np.where(HALVES == 0, -7, 1000)  # any integer labels
-    assert boundary_recall(relabelled, HALVES) == 1.0 and undersegmentation_error(relabelled, HALVES) == 0.0
+# ------------------------------------------ LIME (tutorial_utils.lime_baseline)
+@pytest.fixture(scope="module")
+def lime_inputs(lite):
+    """An image at the model's input size, its superpixels and the top class."""
+    image = (lite.unnormalise(lite.preprocess(load_image("coffee"))) * 255).round().astype(np.uint8)
+    segments = superpixels(image, n_segments=20)
+    with torch.no_grad():
+        c = int(lite(lite.preprocess(image)).argmax())
+    return image, segments, c
 
 
-def test_one_pixel_per_superpixel_leaks_nothing():
-    pixels = np.arange(16).reshape(4, 4)
-    assert undersegmentation_error(pixels, HALVES) == 0.0
-    assert boundary_recall(pixels, HALVES) == 1.0
+def test_lime_classifier_gives_probabilities_with_and_without_resizing(lite, lime_inputs):
+    image, _, _ = lime_inputs
+    batch = np.stack([image, np.zeros_like(image)])
+    resized = lime_classifier(lite)(batch)
+    plain = lime_classifier(lite, resize=False)(batch)
+    assert resized.shape == plain.shape == (2, lite.num_classes)
+    np.testing.assert_allclose(resized.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(resized, plain, atol=1e-5)  # at the input size, resizing changes nothing
+    # LIME may hand over float copies: the resizing path clips and rounds them down to uint8 first.
+    np.testing.assert_allclose(lime_classifier(lite)(batch.astype(np.float64)), resized)
 
 
-def test_one_superpixel_over_everything():
-    whole = np.zeros((4, 4), dtype=int)
-    assert boundary_recall(whole, HALVES) == 0.0
-    # Each half: min(8 inside, 8 outside) = 8; (8 + 8) / 16 pixels.
-    assert undersegmentation_error(whole, HALVES) == 1.0
-
-
-def test_a_boundary_one_pixel_off():
-    shifted = np.repeat([[0, 0, 0, 1]], 4, axis=0)  # superpixels: columns 0-2 and column 3
-    # True boundary pixels: columns 1 and 2; superpixel boundary pixels: columns 2 and 3.
-    assert boundary_recall(shifted, HALVES, tolerance=0) == 0.5
-    assert boundary_recall(shifted, HALVES, tolerance=1) == 1.0
-    # Left half: min(8, 4) for the big superpixel; right half: min(4, 8) and min(4, 0).
-    assert undersegmentation_error(shifted, HALVES) == pytest.approx(8 / 16)
+def test_lime_map_paints_one_weight_per_superpixel_and_repeats_with_the_seed(lite, lime_inputs):
+    image, segments, c = lime_inputs
+    first = lime_map(lite, image, c, segments, samples=20, seed=0, resize=False)
+    assert first.shape == segments.shape and first.dtype == np.float32
+    for label in np.unique(segments):
+        assert np.ptp(first[segments == label]) == 0, label
+    assert np.array_equal(first, lime_map(lite, image, c, segments, samples=20, seed=0, resize=False))
 
 
 @pytest.mark.parametrize(
-    "segments,truth,error,pattern",
+    "change,pattern",
     [
-        (np.zeros((4, 5), int), HALVES, ValueError, "one shape"),
-        (HALVES.astype(float), HALVES, TypeError, "integers"),
+        (dict(segments_offset=1), "0 … n-1"),
+        (dict(class_idx=-1), "class_idx"),
+        (dict(samples=0), "samples"),
+        (dict(crop=True), "input size"),
     ],
 )
-def test_metrics_refuse_bad_labels(segments, truth, error, pattern):
-    for metric in (boundary_recall, undersegmentation_error):
-        with pytest.raises(error, match=pattern):
-            metric(segments, truth)
-
-
-def test_recall_needs_a_true_boundary():
-    with pytest.raises(ValueError, match="single region"):
-        boundary_recall(HALVES, np.zeros((4, 4), int))
+def test_lime_map_refuses_bad_inputs(lite, lime_inputs, change, pattern):
+    image, segments, c = lime_inputs
+    segments = segments + change.get("segments_offset", 0)
+    if change.get("crop"):
+        image, segments = image[:-8], segments[:-8]
+    with pytest.raises(ValueError, match=pattern):
+        lime_map(lite, image, change.get("class_idx", c), segments, samples=change.get("samples", 5), seed=0,
+                 resize=False)

@@ -2,7 +2,14 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from tutorial_utils import SlicTrace, load_image, slic_from_scratch, superpixels
+from tutorial_utils import (
+    SlicTrace,
+    boundary_recall,
+    load_image,
+    slic_from_scratch,
+    superpixels,
+    undersegmentation_error,
+)
 from tutorial_utils.slic import gradient_magnitude, slic_distance
 
 TOY = np.array(
@@ -140,3 +147,66 @@ def test_opencv_backend_without_contrib_says_what_to_install(monkeypatch):
     monkeypatch.delattr(cv2, "ximgproc")
     with pytest.raises(ImportError, match="opencv-contrib-python-headless"):
         superpixels(load_image("coffee")[:40, :40], n_segments=4, backend="opencv")
+
+
+# ------------------------------------- superpixel metrics (tutorial_utils.superpixel_metrics)
+HALVES = np.repeat([[0, 0, 1, 1]], 4, axis=0)  # ground truth: left and right half of a 4×4 image
+
+
+def test_segments_equal_to_the_truth_are_perfect():
+    assert boundary_recall(HALVES, HALVES) == 1.0
+    assert undersegmentation_error(HALVES, HALVES) == 0.0
+    relabelled = np.where(HALVES == 0, -7, 1000)  # any integer labels
+    assert boundary_recall(relabelled, HALVES) == 1.0 and undersegmentation_error(relabelled, HALVES) == 0.0
+
+
+def test_one_pixel_per_superpixel_leaks_nothing():
+    pixels = np.arange(16).reshape(4, 4)
+    assert undersegmentation_error(pixels, HALVES) == 0.0
+    assert boundary_recall(pixels, HALVES) == 1.0
+
+
+def test_one_superpixel_over_everything():
+    whole = np.zeros((4, 4), dtype=int)
+    assert boundary_recall(whole, HALVES) == 0.0
+    # Each half: min(8 inside, 8 outside) = 8; (8 + 8) / 16 pixels.
+    assert undersegmentation_error(whole, HALVES) == 1.0
+
+
+def test_a_boundary_one_pixel_off():
+    shifted = np.repeat([[0, 0, 0, 1]], 4, axis=0)  # superpixels: columns 0-2 and column 3
+    # True boundary pixels: columns 1 and 2; superpixel boundary pixels: columns 2 and 3.
+    assert boundary_recall(shifted, HALVES, tolerance=0) == 0.5
+    assert boundary_recall(shifted, HALVES, tolerance=1) == 1.0
+    # Left half: min(8, 4) for the big superpixel; right half: min(4, 8) and min(4, 0).
+    assert undersegmentation_error(shifted, HALVES) == pytest.approx(8 / 16)
+
+
+@pytest.mark.parametrize(
+    "segments,truth,error,pattern",
+    [
+        (np.zeros((4, 5), int), HALVES, ValueError, "one shape"),
+        (HALVES.astype(float), HALVES, TypeError, "integers"),
+    ],
+)
+def test_metrics_refuse_bad_labels(segments, truth, error, pattern):
+    for metric in (boundary_recall, undersegmentation_error):
+        with pytest.raises(error, match=pattern):
+            metric(segments, truth)
+
+
+def test_recall_needs_a_true_boundary():
+    with pytest.raises(ValueError, match="single region"):
+        boundary_recall(HALVES, np.zeros((4, 4), int))
+
+
+def test_boundary_pixels_are_those_scikit_image_finds():
+    # The SLIC chapter computes boundary recall by hand with find_boundaries and checks it against the library.
+    from scipy import ndimage
+    from skimage.segmentation import find_boundaries
+
+    image = load_image("coffee")[:120, :160]
+    reference, candidate = superpixels(image, n_segments=30), superpixels(image, n_segments=60, sigma=0)
+    distance = ndimage.distance_transform_edt(~find_boundaries(candidate))
+    by_hand = float((distance[find_boundaries(reference)] <= 2).mean())
+    assert boundary_recall(candidate, reference, tolerance=2) == by_hand
