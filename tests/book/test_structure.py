@@ -415,3 +415,25 @@ def test_make_test_runs_the_book_rules_and_the_docstring_examples():
     doctests = [c for c in commands if "--doctest-modules" in c.split()]
     assert doctests and all(p in doctests[0].split() for p in PACKAGES), f"`make test` does not run the docstring examples: {commands}"
     assert "isolation" in doctests[0].split(), "the docstring examples run without tests/isolation.py"
+
+
+# --------------------------------------------------------------------------- README
+
+def test_the_readme_layout_names_every_module():
+    """README.md's layout table names every module, so a reader knows where each concept lives."""
+    rows = [line for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines() if line.startswith("| `")]
+    missing = []
+    for path in MODULES:
+        rel = path.relative_to(ROOT)
+        if rel.name in ("__init__.py", "__main__.py"):
+            continue
+        package = rel.parts[0]
+        if len(rel.parts) > 2:  # a subpackage: its folder has a row
+            folder = "/".join(rel.parts[:2]) + "/"
+            if not any(f"`{folder}`" in row for row in rows):
+                missing.append(f"{folder} (for {rel.as_posix()})")
+            continue
+        ours = [row for row in rows if row.startswith(f"| `{package}/")]
+        if not any(f"`{rel.as_posix()}`" in row or f"`{rel.name}`" in row or f"`{rel.stem}`" in row for row in ours):
+            missing.append(rel.as_posix())
+    assert not missing, "README.md's layout table does not name these modules: " + ", ".join(missing)
