@@ -120,8 +120,8 @@ def _check_grad_enabled() -> None:
 
 
 def _check_batch(model, x) -> None:
-    if hasattr(model, "_check_input"):
-        model._check_input(x)
+    if hasattr(model, "check_input"):  # a CamModel: its own checks and messages
+        model.check_input(x)
     if not isinstance(x, torch.Tensor) or x.ndim != 4:
         raise TypeError("x must be a (B, 3, H, W) tensor: call model.preprocess(image) first")
 

@@ -102,8 +102,8 @@ def _check_x(model, x) -> torch.Tensor:
         raise TypeError(
             f"x must be the tensor model.preprocess(image) returns, got {type(x).__name__}"
         )
-    if hasattr(model, "_check_input"):
-        model._check_input(x)
+    if hasattr(model, "check_input"):  # a CamModel: its own checks and messages
+        model.check_input(x)
     if x.ndim != 4 or x.shape[1] != 3 or not torch.is_floating_point(x):
         raise ValueError(f"x must be a float tensor of shape (1, 3, H, W), got {tuple(x.shape)} {x.dtype}")
     if x.shape[0] != 1:

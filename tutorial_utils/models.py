@@ -292,7 +292,17 @@ class CamModel(GapLinearHead):
         return rgb[0] if len(rgb) == 1 else rgb
 
     # --------------------------------------------------------------- forward
-    def _check_input(self, x) -> None:
+    def check_input(self, x) -> None:
+        """Raise a clear ``TypeError``/``ValueError`` unless ``x`` is what :meth:`preprocess` returns: float ``(B, 3, H, W)``.
+
+        The forward pass calls it; so do the gradient methods and the metrics,
+        before they hook or perturb anything.
+
+        >>> model.check_input(load_image("coffee"))
+        Traceback (most recent call last):
+            ...
+        TypeError: expected the tensor returned by model.preprocess(image), got ndarray of shape (400, 600, 3). Call model.preprocess(image) first.
+        """
         if not isinstance(x, torch.Tensor):
             raise TypeError(
                 f"expected the tensor returned by model.preprocess(image), got "
@@ -329,7 +339,7 @@ class CamModel(GapLinearHead):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The logits :math:`S`, ``B×classes``, for a preprocessed batch ``x``."""
-        self._check_input(x)
+        self.check_input(x)
         return self.classify(self.features(x))
 
     def forward_features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -346,7 +356,7 @@ class CamModel(GapLinearHead):
         Raises ``TypeError`` / ``ValueError`` for an input that is not a
         ``(B, 3, H, W)`` float tensor (for example the raw image).
         """
-        self._check_input(x)
+        self.check_input(x)
         return super().forward_features(x)
 
     @torch.no_grad()

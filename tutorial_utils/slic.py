@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .checks import positive_int
+
 __all__ = ["BACKENDS", "SlicTrace", "gradient_magnitude", "slic_distance", "slic_from_scratch", "superpixels"]
 
 
@@ -44,8 +46,7 @@ class SlicTrace:
 
 
 def _check_parameters(n_segments, compactness) -> None:
-    if not isinstance(n_segments, (int, np.integer)) or n_segments < 1:
-        raise ValueError(f"n_segments must be a positive integer, got {n_segments!r}")
+    positive_int(n_segments, "n_segments")
     if not compactness > 0:
         raise ValueError(f"compactness must be positive, got {compactness!r}")
 

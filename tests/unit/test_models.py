@@ -1,4 +1,5 @@
 import hashlib
+import threading
 import time
 
 import numpy as np
@@ -314,12 +315,18 @@ def test_offline_probe_fails_fast_for_real():
 
 
 def test_probe_gives_up_on_a_hanging_network(monkeypatch):
+    release = threading.Event()
+
     def hang(*args, **kwargs):
-        time.sleep(30)
+        release.wait(30)  # a connection attempt that never answers, until the test is over
+        raise OSError("released by the test")
 
     monkeypatch.setattr(weights.socket, "create_connection", hang)
     start = time.perf_counter()
-    reason = weights._probe("https://download.example/x.pth", timeout=0.5)
+    try:
+        reason = weights._probe("https://download.example/x.pth", timeout=0.5)
+    finally:
+        release.set()  # the abandoned thread ends now, quietly, not in some later test
     assert "timed out" in reason
     assert time.perf_counter() - start < 2
 
