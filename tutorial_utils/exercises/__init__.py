@@ -31,8 +31,10 @@ exits, hangs, floods the output or monkeypatches the library cannot fool it.
 
 The package, one module per part:
 
-* :mod:`~tutorial_utils.exercises.engine` — exercises, results, and the three
-  steps of a check: look at the function, call it, judge what it did;
+* :mod:`~tutorial_utils.exercises.base` — what an exercise is (reference, cases,
+  known mistakes) and what a check returns;
+* :mod:`~tutorial_utils.exercises.engine` — the three steps of a check: look at
+  the function, call it, judge what it did;
 * one module per chapter's exercise — :mod:`~tutorial_utils.exercises.preprocess`,
   :mod:`~tutorial_utils.exercises.head`, :mod:`~tutorial_utils.exercises.cam`,
   :mod:`~tutorial_utils.exercises.slic_distances`, :mod:`~tutorial_utils.exercises.secam`,
@@ -53,7 +55,7 @@ from .average_drop import check_average_drop
 from .cam import check_cam
 from .cam_flops import check_cam_flops
 from .child import StudentFileError, load_student_file
-from .engine import CheckResult, Exercise, ExerciseFailed, Mistake
+from .base import CheckResult, Exercise, ExerciseFailed, Mistake
 from .grad_cam import check_grad_cam
 from .grading import CHECK_TIMEOUT, run_check
 from .guided_relu import check_guided_relu_grad
