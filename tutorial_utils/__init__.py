@@ -78,12 +78,12 @@ from .models import (
     resnet50_weights_path,
 )
 from .progress import PROGRESS_ENV, progress
-from .secam import secam
+from .secam import clear_superpixel_cache, secam, superpixel_means
 from .seeding import SEED_ENV, book_seed, set_seed
 from .shapes import SHAPE_CLASSES, shapes_dataset, shapes_scene
 from .shortcut import MARKER_SETTINGS, SHORTCUT_CLASSES, ShortcutData, shortcut_dataset
 from .smallnets import SmallCamNet, conv_block, images_to_tensor, predict_classes, train_classifier
-from .slic import SlicTrace, slic_from_scratch, superpixels
+from .slic import FAST_SLIC, SlicTrace, fast_superpixels, slic_from_scratch, superpixels
 from .superpixel_metrics import BOUNDARY_TOLERANCE, boundary_recall, undersegmentation_error
 from .viz import DEFAULT_CMAP, gradient_image, overlay, plot_top_k, png_img_tag
 from .weights import CorruptWeightsError, cached_weights_path, fetch_resnet50_weights, load_pretrained
@@ -94,6 +94,7 @@ __all__ = [
     "BOUNDARY_TOLERANCE",
     "CHOICES",
     "DEFAULT_CMAP",
+    "FAST_SLIC",
     "EXERCISES",
     "MARKER_SETTINGS",
     "MAX_PIXELS",
@@ -142,9 +143,11 @@ __all__ = [
     "check_seg_target",
     "check_slic_distances",
     "class_activation_map",
+    "clear_superpixel_cache",
     "conv_block",
     "deletion_curve",
     "explanation_map",
+    "fast_superpixels",
     "fetch_resnet50_weights",
     "grad_cam",
     "grade",
@@ -181,6 +184,7 @@ __all__ = [
     "shortcut_dataset",
     "slic_from_scratch",
     "square_crop",
+    "superpixel_means",
     "superpixels",
     "threshold_mask",
     "train_classifier",

@@ -93,15 +93,12 @@ def class_activation_map(feature_maps, fc_weight, class_idx: ClassIndex) -> np.n
         w = w.float()
     dtype = torch.promote_types(f.dtype, w.dtype)
     f, w = f.to(dtype), w.to(dtype=dtype, device=f.device)
-    if not torch.isfinite(f).all():
-        raise ValueError("feature_maps contain NaN or infinite values")
     indices, scalar = class_indices(class_idx, w.shape[0])
-    # Only the rows of the requested classes enter the maps: checking those, not
-    # all classes × K weights, keeps CAM far cheaper than the forward pass.
-    if not torch.isfinite(w[sorted(set(indices))]).all():
-        raise ValueError("fc_weight contains NaN or infinite values (in the rows of the requested classes)")
+    every_class = len(indices) == w.shape[0] and indices == list(range(w.shape[0]))
+    rows = w if every_class else w.index_select(0, torch.as_tensor(indices, device=w.device))
     if batch == 1:
-        maps = torch.einsum("ck,khw->chw", w[indices], f[0])  # one map per requested class
+        # One map per requested class: M = W[c] f, a (classes × K) · (K × hw) product.
+        maps = torch.matmul(rows, f[0].reshape(channels, -1)).reshape(len(indices), *f.shape[2:])
         result = maps[0] if scalar else maps
     else:
         if scalar:
@@ -111,5 +108,12 @@ def class_activation_map(feature_maps, fc_weight, class_idx: ClassIndex) -> np.n
                 f"feature_maps hold a batch of {batch} images but class_idx has {len(indices)} "
                 "entries; give one class per image, or a single int for all of them"
             )
-        result = torch.einsum("bk,bkhw->bhw", w[indices], f)
+        result = torch.einsum("bk,bkhw->bhw", w.index_select(0, torch.as_tensor(indices, device=w.device)), f)
+    # A NaN or infinite value in the feature maps or in the requested rows of the
+    # weights makes the maps non-finite (even times 0). So the maps (n×h×w values)
+    # are checked, not the inputs (K×h×w and n×K): CAM stays cheap for every class.
+    if not torch.isfinite(result).all():
+        if not torch.isfinite(f).all():
+            raise ValueError("feature_maps contain NaN or infinite values")
+        raise ValueError("fc_weight contains NaN or infinite values (in the rows of the requested classes)")
     return result.cpu().numpy().astype(np.float32, copy=False)

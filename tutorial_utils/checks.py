@@ -122,6 +122,21 @@ def class_indices(class_idx, num_classes: int) -> tuple[list[int], bool]:
 
     if isinstance(class_idx, torch.Tensor) and class_idx.ndim == 0:
         return [check(class_idx)], True
+    if isinstance(class_idx, list) and class_idx and all(type(i) is int for i in class_idx):
+        outside = next((i for i in class_idx if not 0 <= i < num_classes), None)  # plain ints: no NumPy needed
+        if outside is not None:
+            raise IndexError(f"class_idx {outside} is out of range: the model has {num_classes} classes "
+                             f"(0..{num_classes - 1})")
+        return list(class_idx), False
+    many = _many_indices(class_idx)
+    if many is not None:  # a range, an integer array or tensor, a list of ints: checked at once
+        if many.size == 0:
+            raise ValueError("class_idx is an empty sequence")
+        outside = (many < 0) | (many >= num_classes)
+        if outside.any():
+            i = int(many[np.argmax(outside)])
+            raise IndexError(f"class_idx {i} is out of range: the model has {num_classes} classes (0..{num_classes - 1})")
+        return many.tolist(), False
     if isinstance(class_idx, (numbers.Integral,)) and not isinstance(class_idx, (bool, np.bool_)):
         return [check(class_idx)], True
     if isinstance(class_idx, (list, tuple, np.ndarray, torch.Tensor, range)):
@@ -130,6 +145,18 @@ def class_indices(class_idx, num_classes: int) -> tuple[list[int], bool]:
             raise ValueError("class_idx is an empty sequence")
         return [check(i) for i in items], False
     raise TypeError(f"class_idx must be an integer or a sequence of integers, got {type(class_idx).__name__}")
+
+
+def _many_indices(class_idx) -> np.ndarray | None:
+    """Integer class indices as a 1-D int64 array, when they can be checked without a loop; else None."""
+    if isinstance(class_idx, range):
+        return np.arange(class_idx.start, class_idx.stop, class_idx.step, dtype=np.int64)
+    if isinstance(class_idx, torch.Tensor) and class_idx.ndim == 1 and not torch.is_floating_point(class_idx) \
+            and class_idx.dtype != torch.bool and not class_idx.is_complex():
+        return class_idx.detach().cpu().numpy().astype(np.int64)
+    if isinstance(class_idx, np.ndarray) and class_idx.ndim == 1 and class_idx.dtype.kind in "iu":
+        return class_idx.astype(np.int64)
+    return None
 
 
 def as_map_array(cam, name: str = "cam") -> np.ndarray:

@@ -84,3 +84,17 @@ def test_conv_block_and_small_cam_net():
     assert logits.shape == (2, 3) and f.shape == (2, 6, 16, 16) and net.feature_layer is net.features[-1]
     with pytest.raises(ValueError, match="n_classes must be a positive integer"):
         SmallCamNet(0)
+
+
+def test_class_indices_checks_many_at_once():
+    assert class_indices(range(3), 5) == ([0, 1, 2], False)
+    assert class_indices(torch.arange(4), 5) == ([0, 1, 2, 3], False)
+    assert class_indices([4, 0, 4], 5) == ([4, 0, 4], False)
+    with pytest.raises(IndexError, match="class_idx 7 is out of range"):
+        class_indices(np.array([1, 7, 2]), 5)
+    with pytest.raises(IndexError, match="class_idx -1 is out of range"):
+        class_indices(range(-1, 2), 5)
+    with pytest.raises(ValueError, match="empty"):
+        class_indices(range(0), 5)
+    with pytest.raises(TypeError):
+        class_indices([1, True], 5)                  # a bool is not a class index

@@ -77,3 +77,95 @@ def test_secam_same_result_for_any_labelling():
         np.testing.assert_allclose(secam(cam, relabelled), expected, rtol=1e-6)
     for s in np.unique(seg):
         np.testing.assert_allclose(expected[seg == s], cam[seg == s].mean(), rtol=1e-5)
+
+
+# ------------------------------------------------- SeCAM by linearity (from the feature grid)
+from tutorial_utils import (  # noqa: E402
+    clear_superpixel_cache,
+    load_image,
+    superpixel_means,
+    superpixels,
+    upsample,
+)
+
+
+def _by_pixels(cam, segments):
+    """The definition: upsample to the segments' size, then the mean over each label, in sorted label order."""
+    full = upsample(cam, segments.shape).astype(np.float64)
+    return np.array([full[segments == label].mean() for label in np.unique(segments)])
+
+
+@pytest.fixture(scope="module")
+def coffee_segments():
+    return superpixels(load_image("coffee"), n_segments=60)
+
+
+@pytest.mark.parametrize("grid", [(7, 7), (5, 9), (1, 1), (14, 3)])
+def test_superpixel_means_by_linearity_equal_the_pixel_route(coffee_segments, grid):
+    cam = np.random.default_rng(sum(grid)).normal(size=grid).astype(np.float32)
+    expected = _by_pixels(cam, coffee_segments)
+    got = superpixel_means(cam, coffee_segments)
+    assert got.shape == (coffee_segments.max() + 1,)
+    assert np.abs(got - expected).max() <= 1e-5 * np.ptp(cam) + 1e-12
+
+
+@pytest.mark.parametrize("relabel", [
+    lambda s: s * 7 - 20,                     # negative labels, gaps
+    lambda s: np.where(s == 3, 10**9, s),     # a huge label
+    lambda s: (s + 5).astype(np.int32),       # labels from 5, another dtype
+])
+def test_superpixel_means_with_odd_labels(coffee_segments, relabel):
+    segments = relabel(coffee_segments)
+    cam = np.random.default_rng(1).normal(size=(6, 8))
+    assert np.allclose(superpixel_means(cam, segments), _by_pixels(cam, segments), atol=1e-9)
+
+
+def test_superpixel_means_of_a_stack_and_at_full_size(coffee_segments):
+    stack = np.random.default_rng(2).normal(size=(4, 7, 7))
+    means = superpixel_means(stack, coffee_segments)
+    assert means.shape == (4, coffee_segments.max() + 1)
+    for one, row in zip(stack, means):
+        assert np.allclose(row, superpixel_means(one, coffee_segments))
+    full = upsample(stack, coffee_segments.shape)                       # at the segments' size: averaged as is
+    assert np.allclose(superpixel_means(full, coffee_segments), means, atol=1e-5)
+
+
+def test_one_superpixel_is_the_mean_of_the_upsampled_map():
+    cam = np.arange(12.0).reshape(3, 4)
+    segments = np.zeros((30, 40), dtype=np.int64)
+    assert np.allclose(superpixel_means(cam, segments), [upsample(cam, (30, 40)).mean()])
+
+
+def test_secam_from_grid_equals_secam_of_the_upsampled_map(coffee_segments):
+    cam = np.random.default_rng(3).normal(size=(7, 7)).astype(np.float32)
+    fast = secam(cam, coffee_segments, from_grid=True)
+    slow = secam(upsample(cam, coffee_segments.shape), coffee_segments)
+    assert fast.dtype == np.float32 and fast.shape == coffee_segments.shape
+    assert np.abs(fast - slow).max() <= 1e-5 * np.ptp(cam)
+    stack = np.stack([cam, -cam])
+    both = secam(stack, coffee_segments, from_grid=True)
+    assert both.shape == (2, *coffee_segments.shape) and np.allclose(both[1], -fast, atol=1e-6)
+
+
+def test_a_segmentation_changed_in_place_is_never_served_stale_weights():
+    clear_superpixel_cache()
+    segments = np.repeat(np.repeat(np.arange(4).reshape(2, 2), 10, axis=0), 10, axis=1)
+    cam = np.random.default_rng(4).normal(size=(3, 3))
+    before = superpixel_means(cam, segments)
+    segments[:10, :] = 0                                   # the caller edits the same array
+    after = superpixel_means(cam, segments)
+    assert after.shape == (3,) and np.allclose(after, _by_pixels(cam, segments))
+    assert not np.allclose(after[:1], before[:1])
+
+
+def test_superpixel_means_bad_input(coffee_segments):
+    with pytest.raises(ValueError, match="NaN"):
+        superpixel_means(np.full((7, 7), np.nan), coffee_segments)
+    with pytest.raises(ValueError, match=r"shape \(h, w\) or \(n, h, w\)"):
+        superpixel_means(np.zeros(7), coffee_segments)
+    with pytest.raises(ValueError, match="2-D label image"):
+        superpixel_means(np.zeros((7, 7)), coffee_segments[None])
+    with pytest.raises(TypeError, match="integer labels"):
+        superpixel_means(np.zeros((7, 7)), coffee_segments.astype(float))
+    with pytest.raises(ValueError, match="from_grid=True"):
+        secam(np.zeros((7, 7)), coffee_segments)           # the teaching error names the new route too
