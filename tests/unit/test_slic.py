@@ -210,3 +210,16 @@ def test_boundary_pixels_are_those_scikit_image_finds():
     distance = ndimage.distance_transform_edt(~find_boundaries(candidate))
     by_hand = float((distance[find_boundaries(reference)] <= 2).mean())
     assert boundary_recall(candidate, reference, tolerance=2) == by_hand
+
+
+def test_fast_superpixels_are_opencv_with_two_rounds():
+    from tutorial_utils import FAST_SLIC, fast_superpixels
+
+    image = load_image("coffee")[:120, :180]
+    fast = fast_superpixels(image, n_segments=40)
+    assert fast.shape == image.shape[:2] and fast.min() == 0
+    assert np.array_equal(np.unique(fast), np.arange(fast.max() + 1))        # 0 … n-1, no gaps
+    assert np.array_equal(fast, superpixels(image, n_segments=40, **FAST_SLIC))
+    assert FAST_SLIC == {"backend": "opencv", "iterations": 2}
+    with pytest.raises(ValueError, match="iterations must be a positive integer"):
+        superpixels(image, iterations=0)
