@@ -1,15 +1,17 @@
 """An interactive CAM / SeCAM explorer for JupyterLab (ipywidgets).
 
 Every expensive step is computed once and cached — the forward pass per image,
-the upsampled CAM per (image, class), the superpixels per (image, n_segments,
-compactness), the SeCAM map per (image, class, n_segments, compactness) — so
-that moving the threshold or the opacity only re-thresholds and re-blends.
+the CAM on the feature grid per (image, class), the superpixels per (image,
+n_segments, compactness), the SeCAM map per (image, class, n_segments,
+compactness) — so that moving the threshold or the opacity only re-thresholds
+and re-blends. SeCAM is computed from the feature grid by linearity
+(``secam(..., from_grid=True)``), without a full-resolution CAM.
 
 A new superpixel setting must run SLIC, the slowest step. The explorer uses
-OpenCV contrib's SLIC (``superpixels(..., backend="opencv")``), which is
-several times faster than scikit-image's and gives nearly the same SeCAM maps
-(``python -m benchmarks.run`` measures both), and falls back to scikit-image's
-where OpenCV's contrib modules are missing.
+the fast superpixels (:func:`fast_superpixels`: OpenCV contrib's SLIC, two
+rounds), several times faster than scikit-image's, with nearly the same SeCAM
+maps (``python -m benchmarks.run`` measures both), and falls back to
+scikit-image's where OpenCV's contrib modules are missing.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from .cam import class_activation_map
 from .maps import normalise, threshold_mask, upsample
 from .images import load_image
 from .secam import secam
-from .slic import BACKENDS, superpixels
+from .slic import BACKENDS, fast_superpixels, superpixels
 from .viz import overlay, png_img_tag
 
 __all__ = ["SecamExplorer"]
@@ -50,8 +52,9 @@ class SecamExplorer:
 
     ``render(**settings)`` draws without widgets and returns the RGB image;
     ``last_render_seconds`` says how long the last drawing took.
-    ``slic_backend`` is ``"opencv"`` (faster; the default where OpenCV's contrib
-    modules are installed) or ``"skimage"``, passed to :func:`superpixels`.
+    ``slic_backend`` is ``"opencv"`` (:func:`fast_superpixels`; the default where
+    OpenCV's contrib modules are installed) or ``"skimage"`` (:func:`superpixels`,
+    the reference).
     Unknown image names, settings or backends raise ``ValueError``.
     """
 
@@ -106,18 +109,24 @@ class SecamExplorer:
         """The top-k predictions for an image (cached)."""
         return self._image(name)[2]
 
-    def _cam_map(self, name: str, c: int) -> np.ndarray:
+    def _cam_grid(self, name: str, c: int) -> np.ndarray:
         key = (name, c)
         if key not in self._cam:
-            img, feature_maps, _ = self._image(name)
-            self._cam[key] = upsample(class_activation_map(feature_maps, self.model.fc_weight, c), img)
+            feature_maps = self._image(name)[1]
+            self._cam[key] = class_activation_map(feature_maps, self.model.fc_weight, c)  # on the feature grid
         return self._cam[key]
+
+    def _cam_map(self, name: str, c: int) -> np.ndarray:
+        return upsample(self._cam_grid(name, c), self._image(name)[0])
 
     def _segments_for(self, name: str, n_segments: int, compactness: float) -> np.ndarray:
         key = (name, n_segments, compactness)
         if key not in self._segments:
-            self._segments[key] = superpixels(self._image(name)[0], n_segments, compactness,
-                                              backend=self.slic_backend)
+            image = self._image(name)[0]
+            if self.slic_backend == "opencv":  # the fast superpixels: OpenCV's SLIC, two rounds
+                self._segments[key] = fast_superpixels(image, n_segments, compactness)
+            else:
+                self._segments[key] = superpixels(image, n_segments, compactness)
         return self._segments[key]
 
     def _map(self, s: dict) -> np.ndarray:
@@ -126,7 +135,8 @@ class SecamExplorer:
         key = (s["image"], s["class_index"], s["n_segments"], s["compactness"])
         if key not in self._secam:
             segments = self._segments_for(s["image"], s["n_segments"], s["compactness"])
-            self._secam[key] = secam(self._cam_map(s["image"], s["class_index"]), segments)
+            # From the feature grid, by linearity: no full-resolution CAM is needed.
+            self._secam[key] = secam(self._cam_grid(s["image"], s["class_index"]), segments, from_grid=True)
         return self._secam[key]
 
     # ------------------------------------------------------------ drawing

@@ -74,15 +74,20 @@ def test_widget_builds(explorer):
     assert "below 0.50 of the maximum" in picture.value
 
 
-def test_explorer_uses_opencv_slic_where_available(lite):
-    from tutorial_utils import superpixels
+def test_explorer_uses_the_fast_superpixels_where_available(lite):
+    from tutorial_utils import class_activation_map, fast_superpixels, secam, upsample
 
     explorer = SecamExplorer(lite, images=["coffee"])
     assert explorer.slic_backend == "opencv"  # requirements.txt installs OpenCV's contrib modules
     explorer.render(method="SeCAM", n_segments=50, compactness=10)
-    image = explorer._image("coffee")[0]
-    expected = superpixels(image, 50, 10.0, backend="opencv")
-    assert np.array_equal(explorer._segments[("coffee", 50, 10.0)], expected)
+    image, feature_maps, top = explorer._image("coffee")
+    segments = fast_superpixels(image, 50, 10.0)
+    assert np.array_equal(explorer._segments[("coffee", 50, 10.0)], segments)
+    # Its SeCAM comes from the feature grid, and equals the pixel route's.
+    c = top[0].index
+    by_pixels = secam(upsample(class_activation_map(feature_maps, lite.fc_weight, c), image), segments)
+    shown = explorer._secam[("coffee", c, 50, 10.0)]
+    assert np.abs(shown - by_pixels).max() <= 1e-5 * np.ptp(by_pixels)
     assert SecamExplorer(lite, images=["coffee"], slic_backend="skimage").slic_backend == "skimage"
     with pytest.raises(ValueError, match="slic_backend"):
         SecamExplorer(lite, images=["coffee"], slic_backend="fast")
