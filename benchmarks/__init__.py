@@ -19,11 +19,24 @@ from .pipelines import (
     N_SEGMENTS,
     TOP_K,
     compare_slic,
+    fast_slic,
     quality_scenes,
     slic_implementations,
+    superpixel_quality,
 )
-from .report import LABELS, format_markdown, format_table
-from .suite import FULL, FULL_RESULTS, QUICK, RESULT_KEYS, TARGETS, check_targets, machine_info, run
+from .report import LABELS, TABLE_KEYS, format_markdown, format_table
+from .suite import (
+    FULL,
+    FULL_RESULTS,
+    QUALITY_TOLERANCE,
+    QUICK,
+    RESULT_KEYS,
+    TARGETS,
+    check_quality,
+    check_targets,
+    machine_info,
+    run,
+)
 from .timing import WARMUP, median_ms, median_time, spread_ms, time_interleaved
 
 __all__ = [
@@ -32,13 +45,17 @@ __all__ = [
     "FULL_RESULTS",
     "LABELS",
     "N_SEGMENTS",
+    "QUALITY_TOLERANCE",
     "QUICK",
     "RESULT_KEYS",
+    "TABLE_KEYS",
     "TARGETS",
     "TOP_K",
     "WARMUP",
+    "check_quality",
     "check_targets",
     "compare_slic",
+    "fast_slic",
     "format_markdown",
     "format_table",
     "machine_info",
@@ -48,5 +65,6 @@ __all__ = [
     "run",
     "slic_implementations",
     "spread_ms",
+    "superpixel_quality",
     "time_interleaved",
 ]

@@ -6,16 +6,21 @@ pipeline starts from it:
 * :func:`forward` — ``model(x)`` under ``torch.inference_mode()``;
 * :func:`cam_maps` — the forward pass, the top :data:`TOP_K` classes, their
   class activation maps upsampled to the full image;
-* :func:`secam_maps` — :func:`cam_maps`, then ``secam`` of each map with
-  given superpixels;
-* :func:`skimage_slic` — ``superpixels`` with the book's :data:`N_SEGMENTS`
-  and :data:`COMPACTNESS`;
+* :func:`secam_maps` — the same top :data:`TOP_K` maps, averaged inside given
+  superpixels on the feature grid (``secam(..., from_grid=True)``) and painted
+  at full resolution;
+* :func:`secam_all_classes` — the forward pass and the superpixel means of
+  every class (``superpixel_means``), no full-resolution map;
+* :func:`skimage_slic` and :func:`fast_slic` — ``superpixels`` and
+  ``fast_superpixels`` with the book's :data:`N_SEGMENTS` and :data:`COMPACTNESS`;
 * :func:`time_cheap_methods`, :func:`time_superpixels`, :func:`time_lime` —
   the rounds in which they are timed;
 * :func:`slic_implementations` and :func:`compare_slic` — scikit-image's SLIC
-  against OpenCV contrib's: time, superpixel count, boundary recall and
-  undersegmentation error on generated scenes (:func:`quality_scenes`), and
-  the correlation of the SeCAM maps.
+  against OpenCV contrib's (ten rounds, and the fast two): time, superpixel
+  count, boundary recall and undersegmentation error on generated scenes
+  (:func:`quality_scenes`), and the correlation of the SeCAM maps;
+  :func:`superpixel_quality` — the fast superpixels against scikit-image's on
+  those scenes, always measured.
 """
 
 from __future__ import annotations
@@ -35,11 +40,14 @@ from tutorial_utils import (
     CamModel,
     boundary_recall,
     class_activation_map,
+    clear_superpixel_cache,
+    fast_superpixels,
     grad_cam,
     hires_cam,
     lime_map,
     secam,
     shapes_scene,
+    superpixel_means,
     superpixels,
     undersegmentation_error,
     upsample,
@@ -63,13 +71,16 @@ __all__ = [
     "Segmenter",
     "cam_maps",
     "compare_slic",
+    "fast_slic",
     "forward",
     "opencv_threads",
     "pytorch_grad_cam",
     "quality_scenes",
+    "secam_all_classes",
     "secam_maps",
     "skimage_slic",
     "slic_implementations",
+    "superpixel_quality",
     "time_cheap_methods",
     "time_lime",
     "time_superpixels",
@@ -128,16 +139,42 @@ def cam_maps(model: CamModel, x: torch.Tensor, image: np.ndarray) -> np.ndarray:
     return upsample(maps, image)
 
 
-def secam_maps(model: CamModel, x: torch.Tensor, image: np.ndarray, segments: np.ndarray) -> list[np.ndarray]:
-    """SeCAM of the top :data:`TOP_K` classes with the given superpixels: :func:`cam_maps`, then ``secam``.
+def secam_maps(model: CamModel, x: torch.Tensor, image: np.ndarray, segments: np.ndarray) -> np.ndarray:
+    r"""SeCAM of the top :data:`TOP_K` classes with the given superpixels, at full resolution: ``(TOP_K, H, W)``.
+
+    The forward pass and the top classes' maps on the feature grid, as in
+    :func:`cam_maps`; then ``secam(maps, segments, from_grid=True)``: the means
+    over the superpixels by linearity, :math:`S_c(s) = \sum_{ij} P[s, ij] M_c(i, j)`,
+    painted onto the pixels — the same maps as averaging the upsampled ones.
 
     >>> maps = secam_maps(model, x, image, skimage_slic(image))
-    >>> len(maps), maps[0].shape
-    (5, (400, 600))
+    >>> maps.shape
+    (5, 400, 600)
 
     Raises what :func:`cam_maps` and ``secam`` raise (``segments`` of another shape).
     """
-    return [secam(m, segments) for m in cam_maps(model, x, image)]
+    with torch.inference_mode():
+        logits, f = model.forward_features(x)
+        top = logits[0].topk(TOP_K).indices.tolist()
+        maps = class_activation_map(f, model.fc_weight, top)
+    return secam(maps, segments, from_grid=True)
+
+
+def secam_all_classes(model: CamModel, x: torch.Tensor, segments: np.ndarray) -> np.ndarray:
+    """The forward pass, then the mean over each superpixel of every class's CAM: ``(classes, superpixels)``.
+
+    No full-resolution map is made: each class costs one row of a small matrix
+    product (``superpixel_means`` of the maps on the feature grid).
+
+    >>> secam_all_classes(model, x, skimage_slic(image)).shape[0]
+    1000
+
+    Raises what ``model.forward_features`` and ``superpixel_means`` raise.
+    """
+    with torch.inference_mode():
+        _, f = model.forward_features(x)
+        maps = class_activation_map(f, model.fc_weight, range(model.num_classes))
+    return superpixel_means(maps, segments)
 
 
 def skimage_slic(image: np.ndarray) -> np.ndarray:
@@ -149,6 +186,23 @@ def skimage_slic(image: np.ndarray) -> np.ndarray:
     Raises what ``superpixels`` raises for a bad image.
     """
     return superpixels(image, n_segments=N_SEGMENTS, compactness=COMPACTNESS)
+
+
+def fast_slic(image: np.ndarray) -> np.ndarray:
+    """``fast_superpixels`` (OpenCV's SLIC, two rounds) with the book's ``n_segments`` and ``compactness``.
+
+    >>> fast_slic(image).shape
+    (400, 600)
+
+    Raises what ``fast_superpixels`` raises for a bad image or without OpenCV's contrib modules.
+    """
+    return fast_superpixels(image, n_segments=N_SEGMENTS, compactness=COMPACTNESS)
+
+
+def _uncached(segment: Segmenter, model: CamModel, x: torch.Tensor, image: np.ndarray) -> np.ndarray:
+    """SeCAM end to end: new superpixels, and their layout computed anew (as for a new image)."""
+    clear_superpixel_cache()
+    return secam_maps(model, x, image, segment(image))
 
 
 def pytorch_grad_cam(model: CamModel) -> GradCAM:
@@ -178,8 +232,8 @@ def time_cheap_methods(
     """Forward (twice a round), CAM, SeCAM with ``segments``, Grad-CAM, HiResCAM, pytorch-grad-cam: interleaved.
 
     Returns the durations in seconds under the keys of the report
-    (``forward_ms``, ``cam_ms``, ``secam_cached_ms``, ``gradcam_ms``,
-    ``hirescam_ms``, ``pgc_gradcam_ms``); see :func:`time_interleaved`.
+    (``forward_ms``, ``cam_ms``, ``secam_cached_ms``, ``secam_all_classes_ms``,
+    ``gradcam_ms``, ``hirescam_ms``, ``pgc_gradcam_ms``); see :func:`time_interleaved`.
 
     >>> d = time_cheap_methods(model, x, image, skimage_slic(image), c, repeats=1)
     >>> len(d["forward_ms"]), len(d["cam_ms"]), len(d["pgc_gradcam_ms"])
@@ -196,6 +250,7 @@ def time_cheap_methods(
                 "forward_ms": lambda: forward(model, x),
                 "cam_ms": lambda: cam_maps(model, x, image),
                 "secam_cached_ms": lambda: secam_maps(model, x, image, segments),
+                "secam_all_classes_ms": lambda: secam_all_classes(model, x, segments),
                 "gradcam_ms": lambda: grad_cam(model, x, top1),
                 "hirescam_ms": lambda: hires_cam(model, x, top1),
                 "pgc_gradcam_ms": lambda: theirs(input_tensor=x, targets=target),
@@ -210,20 +265,24 @@ def time_cheap_methods(
 def time_superpixels(
     model: CamModel, x: torch.Tensor, image: np.ndarray, others: Mapping[str, Segmenter], repeats: int
 ) -> dict[str, list[float]]:
-    """scikit-image's SLIC, SeCAM with it, and the ``others`` SLIC implementations (by name): interleaved.
+    """scikit-image's SLIC, the fast SLIC, SeCAM end to end with each, and the ``others`` (by name): interleaved.
 
-    Returns durations in seconds under ``slic_ms``, ``secam_ms`` and the names of ``others``.
+    Returns durations in seconds under ``slic_ms``, ``secam_ms``,
+    ``slic_fast_ms``, ``secam_fast_ms`` and the names of ``others``. SeCAM end
+    to end computes new superpixels and their layout every time, as for a new image.
 
     >>> d = time_superpixels(model, x, image, {}, repeats=1)
     >>> sorted(d), len(d["slic_ms"])
-    (['secam_ms', 'slic_ms'], 1)
+    (['secam_fast_ms', 'secam_ms', 'slic_fast_ms', 'slic_ms'], 1)
 
     Raises what the segmenters and :func:`secam_maps` raise.
     """
     return time_interleaved(
         {
             "slic_ms": lambda: skimage_slic(image),
-            "secam_ms": lambda: secam_maps(model, x, image, skimage_slic(image)),
+            "secam_ms": lambda: _uncached(skimage_slic, model, x, image),
+            "slic_fast_ms": lambda: fast_slic(image),
+            "secam_fast_ms": lambda: _uncached(fast_slic, model, x, image),
             **{name: functools.partial(segment, image) for name, segment in others.items()},
         },
         repeats,
@@ -261,16 +320,16 @@ def time_lime(model: CamModel, image: np.ndarray, segments: np.ndarray, label: i
 def slic_implementations() -> dict[str, Segmenter | str]:
     """Name → function image → superpixels, or why the implementation cannot be used.
 
-    ``"scikit-image"`` (``superpixels``, the reference) and
+    ``"scikit-image"`` (``superpixels``, the reference),
     ``"opencv_ximgproc"`` (``superpixels(..., backend="opencv")``, OpenCV
-    contrib's SLIC, which runs with OpenCV's global thread setting: see
-    :func:`opencv_threads`), with the book's ``n_segments`` and
-    ``compactness``. (fast_slic, the other fast SLIC on PyPI, is not compared:
+    contrib's SLIC, ten rounds, which runs with OpenCV's global thread setting:
+    see :func:`opencv_threads`) and ``"fast"`` (:func:`fast_slic`: OpenCV's,
+    two rounds), with the book's ``n_segments`` and ``compactness``. (fast_slic, the other fast SLIC on PyPI, is not compared:
     its last release is from 2019 and its source package no longer builds
     with pip here.)
 
     >>> sorted(slic_implementations())
-    ['opencv_ximgproc', 'scikit-image']
+    ['fast', 'opencv_ximgproc', 'scikit-image']
 
     Raises nothing: a missing OpenCV is reported as the reason, a string.
     """
@@ -278,11 +337,12 @@ def slic_implementations() -> dict[str, Segmenter | str]:
     try:
         superpixels(np.zeros((8, 8, 3), np.uint8), n_segments=1, backend="opencv")
     except ImportError as err:
-        found["opencv_ximgproc"] = f"ImportError: {err}"
+        found["opencv_ximgproc"] = found["fast"] = f"ImportError: {err}"
     else:
         found["opencv_ximgproc"] = functools.partial(
             superpixels, n_segments=N_SEGMENTS, compactness=COMPACTNESS, backend="opencv"
         )
+        found["fast"] = fast_slic
     return found
 
 
@@ -305,6 +365,31 @@ def opencv_threads(threads: int) -> Iterator[None]:
         yield
     finally:
         cv2.setNumThreads(previous)
+
+
+def superpixel_quality(scenes: Sequence[tuple[np.ndarray, np.ndarray]]) -> dict[str, dict[str, float]]:
+    """Mean boundary recall and undersegmentation error of scikit-image's SLIC and of the fast SLIC on ``scenes``.
+
+    ``{"reference": {...}, "fast": {...}}``, each with ``boundary_recall`` (within
+    :data:`BOUNDARY_TOLERANCE` pixels) and ``undersegmentation_error``; ``scenes``
+    are pairs of image and true labels, e.g. :func:`quality_scenes`.
+
+    >>> q = superpixel_quality(quality_scenes()[:2])
+    >>> sorted(q), sorted(q["fast"])
+    (['fast', 'reference'], ['boundary_recall', 'undersegmentation_error'])
+
+    Raises ``ValueError`` for no scenes, and what the segmenters raise.
+    """
+    if not scenes:
+        raise ValueError("no scenes to score the superpixels on")
+    scores = {}
+    for name, segment in (("reference", skimage_slic), ("fast", fast_slic)):
+        scored = [(segment(scene), truth) for scene, truth in scenes]
+        scores[name] = {
+            "boundary_recall": float(np.mean([boundary_recall(s, t, BOUNDARY_TOLERANCE) for s, t in scored])),
+            "undersegmentation_error": float(np.mean([undersegmentation_error(s, t) for s, t in scored])),
+        }
+    return scores
 
 
 def quality_scenes() -> list[tuple[np.ndarray, np.ndarray]]:
@@ -340,7 +425,7 @@ def compare_slic(
     labels, e.g. :func:`quality_scenes`; ``None`` when no scenes are given).
     The others get ``available: False`` and the reason.
 
-    >>> times = {"scikit-image": 80.0, "opencv_ximgproc": 30.0}      # as measured, in ms
+    >>> times = {"scikit-image": 80.0, "opencv_ximgproc": 30.0, "fast": 10.0}      # as measured, in ms
     >>> rows = compare_slic(slic_implementations(), image[:100, :150], cam[:100, :150], times)
     >>> round(rows["scikit-image"]["secam_correlation"], 6), rows["scikit-image"]["boundary_recall"]
     (1.0, None)

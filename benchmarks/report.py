@@ -11,23 +11,53 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Mapping
 
+from tutorial_utils import FAST_SLIC
+
 from .pipelines import BOUNDARY_TOLERANCE, SCENE_SEEDS, SCENE_SIZE, TOP_K
 from .suite import RESULT_KEYS
 
-__all__ = ["LABELS", "SLIC_HEADER", "context_lines", "format_markdown", "format_table", "method_rows", "slic_rows"]
+__all__ = [
+    "LABELS",
+    "SLIC_HEADER",
+    "TABLE_KEYS",
+    "context_lines",
+    "format_markdown",
+    "format_table",
+    "method_rows",
+    "quality_line",
+    "slic_rows",
+]
 
 #: What each timed key is called in the tables.
 LABELS = {
     "forward_ms": "forward pass",
     "cam_ms": f"CAM, top {TOP_K}, upsampled",
     "secam_cached_ms": "SeCAM, superpixels cached",
+    "secam_all_classes_ms": "SeCAM means, every class, cached",
     "slic_ms": "SLIC (scikit-image)",
     "secam_ms": "SeCAM with SLIC",
+    "slic_fast_ms": f"SLIC, fast (OpenCV, {FAST_SLIC['iterations']} rounds)",
+    "secam_fast_ms": "SeCAM with fast SLIC",
     "gradcam_ms": "Grad-CAM (ours)",
     "hirescam_ms": "HiResCAM (ours)",
     "pgc_gradcam_ms": "GradCAM (pytorch-grad-cam)",
     "lime_ms": "LIME",
 }
+#: The timed keys in the order of the tables: the SeCAM rows beside what they are built from.
+TABLE_KEYS = (
+    "forward_ms",
+    "cam_ms",
+    "secam_cached_ms",
+    "secam_all_classes_ms",
+    "slic_ms",
+    "secam_ms",
+    "slic_fast_ms",
+    "secam_fast_ms",
+    "gradcam_ms",
+    "hirescam_ms",
+    "pgc_gradcam_ms",
+    "lime_ms",
+)
 #: The columns of the superpixel table.
 SLIC_HEADER = ("median ms", "segments", "boundary recall", "underseg. error", "SeCAM r")
 
@@ -51,9 +81,7 @@ def method_rows(report: Mapping[str, Any]) -> Iterator[tuple[str, str, float, st
     Raises ``KeyError`` for a report without the keys :func:`run` writes.
     """
     results, ratios, targets = report["results"], report["ratios"], report["targets"]
-    for key in RESULT_KEYS:
-        if key == "lime_samples":
-            continue
+    for key in TABLE_KEYS:
         label = LABELS[key] + (f" ({results['lime_samples']} samples)" if key == "lime_ms" else "")
         rule, verdict = "", ""
         if key in targets:
@@ -63,6 +91,25 @@ def method_rows(report: Mapping[str, Any]) -> Iterator[tuple[str, str, float, st
         yield key, label, results[key], spread, ratios[key], rule, verdict
 
 
+def quality_line(report: Mapping[str, Any]) -> str:
+    """One sentence: the fast superpixels' scores on the generated scenes against scikit-image's, and the verdict.
+
+    >>> import json
+    >>> from benchmarks import FULL_RESULTS
+    >>> quality_line(json.loads(FULL_RESULTS.read_text())).startswith("Fast superpixels")
+    True
+
+    Raises ``KeyError`` for a report without ``superpixel_quality``.
+    """
+    q = report["superpixel_quality"]
+    fast, reference = q["fast"], q["reference"]
+    return (f"Fast superpixels on {len(SCENE_SEEDS)} generated scenes: boundary recall "
+            f"{fast['boundary_recall']:.3f} (scikit-image {reference['boundary_recall']:.3f}), "
+            f"undersegmentation error {fast['undersegmentation_error']:.3f} "
+            f"(scikit-image {reference['undersegmentation_error']:.3f}); "
+            f"within {q['tolerance']:g} of scikit-image's: {'pass' if q['pass'] else 'FAIL'}")
+
+
 def slic_rows(report: Mapping[str, Any]) -> Iterator[tuple[str, tuple[str, ...] | None]]:
     """Per superpixel implementation: name, and its cells (:data:`SLIC_HEADER`) as text, ``None`` if unavailable.
 
@@ -70,7 +117,7 @@ def slic_rows(report: Mapping[str, Any]) -> Iterator[tuple[str, tuple[str, ...] 
     >>> from benchmarks import FULL_RESULTS
     >>> report = json.loads(FULL_RESULTS.read_text())     # the book's reference run
     >>> [name for name, _ in slic_rows(report)]
-    ['scikit-image', 'opencv_ximgproc']
+    ['scikit-image', 'opencv_ximgproc', 'fast']
 
     Raises ``KeyError`` for a report without ``slic_alternatives``.
     """
@@ -132,6 +179,7 @@ def format_table(report: Mapping[str, Any]) -> str:
     for _, label, median, spread, ratio, rule, verdict in method_rows(report):
         lines.append(f"{label:<34}{median:>11.1f}{spread:>17}{ratio:>11.3f}   {rule:<20}{verdict}".rstrip())
     lines.append(f"SLIC is {report['slic_share']:.0%} of SeCAM's time when the superpixels are not cached.")
+    lines.append(quality_line(report) + ".")
     lines += ["", f"{'superpixels':<34}" + "".join(f"{h:>17}" for h in SLIC_HEADER)]
     for name, cells in slic_rows(report):
         reason = report["slic_alternatives"][name].get("reason")
@@ -156,6 +204,7 @@ def format_markdown(report: Mapping[str, Any]) -> str:
     lines = ["| method | median ms | p25–p75 ms | × forward | target | result |", "|---|---:|---:|---:|---|---|"]
     for _, label, median, spread, ratio, rule, verdict in method_rows(report):
         lines.append(f"| {label} | {median:.1f} | {spread.replace('-', '–')} | {ratio:.2f} | {rule} | {verdict} |")
+    lines += ["", quality_line(report) + "."]
     lines += ["", "| superpixels | " + " | ".join(SLIC_HEADER) + " |", "|---|" + "---:|" * len(SLIC_HEADER)]
     for name, cells in slic_rows(report):
         reason = report["slic_alternatives"][name].get("reason")

@@ -35,13 +35,25 @@ from .pipelines import (
     quality_scenes,
     skimage_slic,
     slic_implementations,
+    superpixel_quality,
     time_cheap_methods,
     time_lime,
     time_superpixels,
 )
 from .timing import WARMUP, median_ms, spread_ms
 
-__all__ = ["FULL", "FULL_RESULTS", "QUICK", "RESULT_KEYS", "TARGETS", "check_targets", "machine_info", "run"]
+__all__ = [
+    "FULL",
+    "FULL_RESULTS",
+    "QUALITY_TOLERANCE",
+    "QUICK",
+    "RESULT_KEYS",
+    "TARGETS",
+    "check_quality",
+    "check_targets",
+    "machine_info",
+    "run",
+]
 
 #: Where the book keeps the report of its full run (``--save`` it there to update the results page).
 FULL_RESULTS = Path(__file__).resolve().parent / "results" / "full.json"
@@ -57,15 +69,28 @@ RESULT_KEYS = (
     "pgc_gradcam_ms",
     "lime_ms",
     "lime_samples",
+    # Appended by the grid-path SeCAM and the fast superpixels (the ten above keep their order):
+    "secam_all_classes_ms",
+    "secam_fast_ms",
+    "slic_fast_ms",
+    "slic_fast_boundary_recall",
+    "slic_fast_undersegmentation_error",
 )
+#: How far the fast superpixels' boundary recall and undersegmentation error may fall behind scikit-image's.
+QUALITY_TOLERANCE = 0.02
 #: Rounds for the cheap methods, rounds for SLIC / SeCAM with SLIC, LIME samples.
 FULL = {"repeats": 25, "slic_repeats": 7, "lime_samples": 1000}
 QUICK = {"repeats": 7, "slic_repeats": 3, "lime_samples": 50}
 
 #: The book's speed claims: (timed key, the rule in words, its limit in ms given the results).
+#: CAM's own cost is fixed by the image, not the network — writing five full-resolution
+#: maps takes about 0.8 ms on two cores — so its margin over the forward pass is set for
+#: the smallest network the book runs (EfficientNet-Lite0, about 11 ms a forward pass).
 TARGETS: tuple[tuple[str, str, Callable[[Mapping[str, float]], float]], ...] = (
-    ("cam_ms", "<= 1.05 x forward", lambda r: 1.05 * r["forward_ms"]),
-    ("secam_cached_ms", "<= cam + 10 ms", lambda r: r["cam_ms"] + 10.0),
+    ("cam_ms", "<= 1.15 x forward", lambda r: 1.15 * r["forward_ms"]),
+    ("secam_cached_ms", "<= 1.05 x CAM", lambda r: 1.05 * r["cam_ms"]),
+    ("secam_all_classes_ms", "<= 1.2 x forward", lambda r: 1.2 * r["forward_ms"]),
+    ("secam_fast_ms", "<= 3 x forward", lambda r: 3.0 * r["forward_ms"]),
     ("gradcam_ms", "<= 1.2 x forward", lambda r: 1.2 * r["forward_ms"]),
 )
 
@@ -103,8 +128,10 @@ def machine_info() -> dict[str, Any]:
 def check_targets(results: Mapping[str, float]) -> dict[str, dict[str, Any]]:
     """Each of :data:`TARGETS` with its limit, the measured value and whether it is met.
 
-    >>> check_targets({"forward_ms": 10.0, "cam_ms": 10.2, "secam_cached_ms": 15.0, "gradcam_ms": 13.0})["cam_ms"]
-    {'rule': '<= 1.05 x forward', 'limit_ms': 10.5, 'value_ms': 10.2, 'pass': True}
+    >>> r = {"forward_ms": 10.0, "cam_ms": 10.2, "secam_cached_ms": 10.4, "secam_all_classes_ms": 11.0,
+    ...      "secam_fast_ms": 25.0, "gradcam_ms": 13.0}
+    >>> check_targets(r)["cam_ms"]
+    {'rule': '<= 1.15 x forward', 'limit_ms': 11.5, 'value_ms': 10.2, 'pass': True}
 
     Raises ``KeyError`` when ``results`` lacks a key a target needs.
     """
@@ -113,6 +140,25 @@ def check_targets(results: Mapping[str, float]) -> dict[str, dict[str, Any]]:
         bound = limit(results)
         checked[key] = {"rule": rule, "limit_ms": bound, "value_ms": results[key], "pass": bool(results[key] <= bound)}
     return checked
+
+
+def check_quality(quality: Mapping[str, Mapping[str, float]]) -> dict[str, Any]:
+    """Whether the fast superpixels are within :data:`QUALITY_TOLERANCE` of scikit-image's on both scores.
+
+    ``quality`` is what ``superpixel_quality`` returns. Boundary recall may be
+    at most the tolerance lower, undersegmentation error at most the tolerance higher.
+
+    >>> check_quality({"reference": {"boundary_recall": 0.99, "undersegmentation_error": 0.02},
+    ...                "fast": {"boundary_recall": 0.98, "undersegmentation_error": 0.01}})["pass"]
+    True
+
+    Raises ``KeyError`` for a ``quality`` without both rows and both scores.
+    """
+    reference, fast = quality["reference"], quality["fast"]
+    recall_ok = fast["boundary_recall"] >= reference["boundary_recall"] - QUALITY_TOLERANCE
+    error_ok = fast["undersegmentation_error"] <= reference["undersegmentation_error"] + QUALITY_TOLERANCE
+    return {"reference": dict(reference), "fast": dict(fast), "tolerance": QUALITY_TOLERANCE,
+            "pass": bool(recall_ok and error_ok)}
 
 
 def _resolve_model(model: CamModel | str | None) -> CamModel:
@@ -145,10 +191,11 @@ def run(
     during the run and its previous setting afterwards. ``progress`` prints one
     line per stage to stderr.
 
-    The report holds ``results`` (the ten numbers of ``RESULT_KEYS``),
+    The report holds ``results`` (the numbers of ``RESULT_KEYS``, in order),
     ``ratios`` (each time / ``forward_ms``), ``slic_share`` (``slic_ms /
-    secam_ms``), ``targets``, ``slic_alternatives``, ``spread_ms``,
-    ``machine``, ``settings`` and ``date``.
+    secam_ms``), ``targets``, ``superpixel_quality`` (the fast superpixels
+    against scikit-image's on the generated scenes, measured in every mode),
+    ``slic_alternatives``, ``spread_ms``, ``machine``, ``settings`` and ``date``.
 
     A quick run with the model a notebook has already loaded takes about a
     minute on two cores (so the example below only shows a refusal)::
@@ -196,12 +243,15 @@ def run(
         durations = time_cheap_methods(net, x, rgb, segments, top1, plan["repeats"])
 
         implementations = slic_implementations()
-        others = {name: fn for name, fn in implementations.items() if callable(fn) and name != "scikit-image"}
+        # scikit-image's and the fast SLIC are timed as slic_ms and slic_fast_ms.
+        others = {name: fn for name, fn in implementations.items()
+                  if callable(fn) and name not in ("scikit-image", "fast")}
         say(f"SLIC and SeCAM with SLIC{''.join(', ' + name for name in others)}: {plan['slic_repeats']} rounds")
         with opencv_threads(threads):
             durations.update(time_superpixels(net, x, rgb, others, plan["slic_repeats"]))
             say("comparing superpixels" + (f" (and their quality on {len(SCENE_SEEDS)} scenes)" if scene_metrics else ""))
-            seconds = {"scikit-image": durations["slic_ms"], **{name: durations[name] for name in others}}
+            seconds = {"scikit-image": durations["slic_ms"], "fast": durations["slic_fast_ms"],
+                       **{name: durations[name] for name in others}}
             alternatives = compare_slic(
                 implementations,
                 rgb,
@@ -209,6 +259,8 @@ def run(
                 {name: median_ms(times) for name, times in seconds.items()},
                 scenes=quality_scenes() if scene_metrics else None,
             )
+            say(f"scoring the fast superpixels against scikit-image's on {len(SCENE_SEEDS)} scenes")
+            quality = check_quality(superpixel_quality(quality_scenes()))
 
         say(f"LIME with {plan['lime_samples']} samples")
         durations["lime_ms"] = [time_lime(net, rgb, segments, top1, plan["lime_samples"])]
@@ -217,13 +269,20 @@ def run(
         torch.set_num_threads(previous_threads)
 
     timed = [key for key in RESULT_KEYS if key.endswith("_ms")]
-    results: dict[str, Any] = {key: median_ms(durations[key]) for key in timed}
-    results["lime_samples"] = plan["lime_samples"]  # the last key
+    results: dict[str, Any] = {}
+    for key in RESULT_KEYS:  # in RESULT_KEYS' order
+        if key.endswith("_ms"):
+            results[key] = median_ms(durations[key])
+        elif key == "lime_samples":
+            results[key] = plan["lime_samples"]
+        else:  # slic_fast_boundary_recall, slic_fast_undersegmentation_error
+            results[key] = quality["fast"][key.removeprefix("slic_fast_")]
     return {
         "results": results,
         "ratios": {key: results[key] / results["forward_ms"] for key in timed},
         "slic_share": results["slic_ms"] / results["secam_ms"],
         "targets": check_targets(results),
+        "superpixel_quality": quality,
         "slic_alternatives": alternatives,
         "spread_ms": {key: spread_ms(durations[key]) for key in timed},
         "machine": machine,
