@@ -94,7 +94,8 @@ class _Layout:
 
 def _layout_of(seg: np.ndarray) -> _Layout:
     height, width = seg.shape
-    flat = seg.ravel()
+    source = np.array(seg, order="C")  # a private copy: nothing below may share the caller's memory
+    flat = source.ravel()
     low, high = int(flat.min()), int(flat.max())
     if low >= 0 and high < 4 * flat.size:
         counts = np.bincount(flat)
@@ -118,7 +119,7 @@ def _layout_of(seg: np.ndarray) -> _Layout:
     run_label = index[rows, cols]
     by_label = np.argsort(run_label, kind="stable")
     first_of_label = np.searchsorted(run_label[by_label], np.arange(len(counts)))
-    return _Layout(np.array(seg, order="C"), index, torch.from_numpy(index.ravel().astype(np.int64)), counts,
+    return _Layout(source, index, torch.from_numpy(index.ravel().astype(np.int64)), counts,
                    run_label, rows, cols, stops, by_label, first_of_label)
 
 

@@ -158,6 +158,18 @@ def test_a_segmentation_changed_in_place_is_never_served_stale_weights():
     assert not np.allclose(after[:1], before[:1])
 
 
+def test_a_cached_layout_shares_no_memory_with_the_callers_array():
+    clear_superpixel_cache()
+    original = np.repeat(np.arange(4), 25).reshape(10, 10)
+    full = np.random.default_rng(5).normal(size=(10, 10))
+    before = superpixel_means(full, original)
+    edited = original                                      # the caller's array, edited in place…
+    edited[:5] = 3
+    again = np.repeat(np.arange(4), 25).reshape(10, 10)     # …and a fresh array equal to the first
+    assert np.allclose(superpixel_means(full, again), before)
+    assert np.allclose(superpixel_means(full, edited), [full[edited == k].mean() for k in np.unique(edited)])
+
+
 def test_superpixel_means_bad_input(coffee_segments):
     with pytest.raises(ValueError, match="NaN"):
         superpixel_means(np.full((7, 7), np.nan), coffee_segments)
