@@ -129,7 +129,7 @@ def class_indices(class_idx, num_classes: int) -> tuple[list[int], bool]:
                              f"(0..{num_classes - 1})")
         return list(class_idx), False
     many = _many_indices(class_idx)
-    if many is not None:  # a range, an integer array or tensor, a list of ints: checked at once
+    if many is not None:  # a range, an integer array or tensor: checked at once
         if many.size == 0:
             raise ValueError("class_idx is an empty sequence")
         outside = (many < 0) | (many >= num_classes)
