@@ -26,6 +26,9 @@ INSTALLED := $(VENV)/.installed
 VENDOR := book/_vendor
 VENDOR_SITE := $(VENDOR)/site/_static/vendor
 VENDOR_STAMP := $(VENDOR)/site/.installed
+# JupyterLab's settings for the book's readers (no news prompt, no update check: the book
+# works offline), where JupyterLab of this environment reads them.
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 
 # Use the kernel of this virtual environment even if the user has another
 # "python3" kernel registered in ~/.local/share/jupyter.
@@ -49,7 +52,11 @@ help:
 	@echo "make book   build the website into _build/html (executes the notebooks)"
 	@echo "make test   run everything: unit tests, book rules, docstring examples, strict book build, nbval, site checks, browser test"
 
-install: $(INSTALLED) $(VENDOR_STAMP)
+install: $(INSTALLED) $(VENDOR_STAMP) $(LAB_OVERRIDES)
+
+$(LAB_OVERRIDES): book/jupyterlab/overrides.json $(INSTALLED)
+	mkdir -p $(dir $@)
+	cp $< $@
 
 $(INSTALLED): requirements.txt requirements-nodeps.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed; set PYTHON=/path/to/python3")'

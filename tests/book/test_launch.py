@@ -5,6 +5,8 @@ import re
 import subprocess
 import sys
 
+from pathlib import Path
+
 import yaml
 from book_layout import ROOT
 
@@ -99,3 +101,18 @@ def test_binder_installs_what_make_installs():
     post_build = (ROOT / "postBuild").read_text()
     assert "--no-deps -r requirements-nodeps.txt" in post_build and "--no-deps -e ." in post_build
     assert (ROOT / "runtime.txt").read_text().strip().startswith("python-3.")
+
+
+def test_jupyterlab_asks_no_news_and_checks_no_updates():
+    """The book works offline: JupyterLab is told not to fetch news or check for updates (no pop-up either)."""
+    overrides = json.loads((ROOT / "book" / "jupyterlab" / "overrides.json").read_text())
+    notification = overrides["@jupyterlab/apputils-extension:notification"]
+    assert notification == {"checkForUpdates": False, "fetchNews": "false"}
+    # Installed where JupyterLab reads an environment's settings: by make, and on Binder.
+    makefile = (ROOT / "Makefile").read_text()
+    assert "LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json" in makefile
+    assert re.search(r"^install: .*\$\(LAB_OVERRIDES\)", makefile, re.M)
+    assert "share/jupyter/lab/settings/overrides.json" in (ROOT / "postBuild").read_text()
+    installed = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    if Path(sys.prefix).resolve() == (ROOT / ".venv").resolve():  # the book's own environment, as under make
+        assert json.loads(installed.read_text()) == overrides
