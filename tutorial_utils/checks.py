@@ -32,6 +32,7 @@ import torch
 
 __all__ = [
     "as_map_array",
+    "as_numpy",
     "as_rng",
     "as_tensor",
     "class_indices",
@@ -79,6 +80,19 @@ def as_rng(seed) -> np.random.Generator:
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed must be an int or a numpy Generator, got {type(seed).__name__}")
     return np.random.default_rng(int(seed))
+
+
+def as_numpy(value, name: str) -> np.ndarray:
+    """A NumPy array from an array or a tensor (detached, on the CPU); anything else is a ``TypeError`` naming ``name``.
+
+    >>> as_numpy(torch.ones(2), "values")
+    array([1., 1.], dtype=float32)
+    """
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(value).__name__}")
+    return value
 
 
 def as_tensor(value, name: str) -> torch.Tensor:

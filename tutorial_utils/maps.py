@@ -26,7 +26,7 @@ import functools
 import numpy as np
 import torch
 
-from .checks import as_map_array
+from .checks import as_map_array, as_numpy
 
 __all__ = [
     "NORMALISATIONS",
@@ -36,14 +36,6 @@ __all__ = [
     "threshold_mask",
     "upsample",
 ]
-
-
-def _numpy(value, name: str) -> np.ndarray:
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().numpy()
-    if not isinstance(value, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array, got {type(value).__name__}")
-    return value
 
 
 def upsample(cam, size) -> np.ndarray:
@@ -159,7 +151,7 @@ def threshold_mask(values, t: float) -> np.ndarray:
 
     Raises ``ValueError`` for ``t`` outside ``[0, 1]`` or values with NaN.
     """
-    v = _numpy(values, "values")
+    v = as_numpy(values, "values")
     if not isinstance(t, (int, float, np.floating)) or not 0.0 <= float(t) <= 1.0:
         raise ValueError(f"t must be a number in [0, 1], got {t!r}")
     if not np.isfinite(v).all():

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .checks import as_map_array
+from .checks import as_map_array, as_numpy
 from .maps import interpolation_matrix
 
 __all__ = ["clear_superpixel_cache", "secam", "superpixel_means"]
@@ -52,16 +52,8 @@ __all__ = ["clear_superpixel_cache", "secam", "superpixel_means"]
 CACHE_SIZE = 8
 
 
-def _as_array(value, name: str) -> np.ndarray:
-    if type(value).__module__.startswith("torch"):
-        value = value.detach().cpu().numpy()
-    if not isinstance(value, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array, got {type(value).__name__}")
-    return value
-
-
 def _as_segments(segments) -> np.ndarray:
-    seg = _as_array(segments, "segments")
+    seg = as_numpy(segments, "segments")
     if seg.ndim != 2 or 0 in seg.shape:
         raise ValueError(f"segments must be a 2-D label image (H, W), got shape {seg.shape}")
     if not np.issubdtype(seg.dtype, np.integer):
@@ -292,13 +284,7 @@ def secam(cam, segments, *, from_grid: bool = False) -> np.ndarray:
             "segments to the CAM's grid instead loses most superpixels — or, for a map on the "
             "feature grid, pass from_grid=True"
         )
-    # Sum and count per superpixel in one pass each. SLIC's labels are already
-    # 0 … n-1 and serve as bins directly; other labels (negative, huge) are first
-    # mapped to 0 … n-1 with np.unique, which sorts and costs several times more.
-    index = seg.ravel()
-    if index.size and (index.min() < 0 or index.max() >= 4 * index.size):
-        _, index = np.unique(index, return_inverse=True)
-    sums = np.bincount(index, weights=m.ravel().astype(np.float64))
-    counts = np.bincount(index)
-    means = sums / np.maximum(counts, 1)  # labels with no pixel are never read back
-    return means[index].reshape(seg.shape).astype(np.float32)
+    # Sum and count per superpixel (np.bincount), with the labels numbered 0 … n-1
+    # once per segmentation: the layout superpixel_means keeps.
+    layout = _layout(seg)
+    return _paint(_means(m[None], layout).astype(np.float32), layout)[0]
