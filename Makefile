@@ -101,7 +101,7 @@ browser:
 	fi
 
 book: install
-	@echo "==> Building the book (notebooks run once; later builds reuse the cache in _build/.jupyter_cache)"
+	@echo "==> Building the book (every chapter runs: the prose quotes values its code computes)"
 	time $(BIN)/jupyter-book build .
 	@echo "==> The book is in _build/html/index.html"
 
