@@ -31,6 +31,9 @@ def test_notebooks_are_committed_without_outputs(path):
         if cell["cell_type"] == "code":
             assert cell.get("outputs") == [], f"{path.name} cell {i} has outputs: clear them before committing"
             assert cell.get("execution_count") is None, f"{path.name} cell {i} has an execution count"
+        # jupyterlab-myst saves the values of a Markdown cell's {eval} roles in its metadata.
+        assert "user_expressions" not in cell.get("metadata", {}), \
+            f"{path.name} cell {i} carries saved {{eval}} results (user_expressions): clear them before committing"
     assert "widgets" not in nb["metadata"], f"{path.name} carries saved widget state"
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
 
@@ -150,10 +153,23 @@ def test_git_ignores_build_products():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_prose_quotes_values_with_eval_not_glue(path):
+    """{glue:text} shows raw in JupyterLab; {eval} renders there (jupyterlab-myst) and on the website
+    (myst-nb, inline execution). glue() calls would be publishing plumbing in the code a reader studies."""
+    nb = json.loads(path.read_text())
+    roles = [m.group(0) for md in _markdown(path) for m in re.finditer(r"\{glue(?::\w+)?\}`[^`]*`", md)]
+    calls = [line.strip() for code in _code(path) for line in code.splitlines()
+             if re.search(r"\bglue\(|from myst_nb import glue", line)]
+    assert not roles, f"{path.name}: glue roles in the prose: {roles[:5]}"
+    assert not calls, f"{path.name}: glue calls in the code: {calls[:5]}"
+    assert nb["metadata"].get("mystnb", {}).get("execution_mode", "inline") == "inline"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_no_role_inside_a_code_span(path):
     # `{glue:text}`x`` renders as code, not as the value: the site checks cannot see it.
     offenders = [m.group(0) for md in _markdown(path)
-                 for m in re.finditer(r"`\{(?:glue|glue:text|cite|cite:p|cite:t|doc|ref|eq|numref)\}`[^`]*``", md)]
+                 for m in re.finditer(r"`\{(?:eval|glue|glue:text|cite|cite:p|cite:t|doc|ref|eq|numref)\}`[^`]*``", md)]
     assert not offenders, f"{path.name}: roles inside code spans: {offenders[:5]}"
 
 

@@ -206,7 +206,7 @@ def test_notebook_pages_show_no_errors(site, name):
 def test_no_unrendered_myst_roles(site, name):
     _, page = _page(site, name)
     text = " ".join(page.text)
-    leftovers = re.findall(r"\{(?:glue|glue:text|cite|cite:p|cite:t|doc|ref|eq|numref)\}`", text)
+    leftovers = re.findall(r"\{(?:eval|glue|glue:text|cite|cite:p|cite:t|doc|ref|eq|numref)\}`", text)
     assert not leftovers, f"{name} shows raw MyST roles: {leftovers[:5]}"
 
 
