@@ -16,6 +16,8 @@ The package follows the book's data path, one module per step::
     set_seed              one seed per chapter, CAM_BOOK_SEED  (seeding)
     deletion_curve, …     faithfulness and sanity checks       (metrics)
     overlay, plot_top_k   figures                              (viz)
+    SecamExplorer         all of it, interactive (JupyterLab)  (widgets)
+    web_explorer          the same, precomputed for the website (web_explorer)
 
 Notebooks import from here (``from tutorial_utils import load_model``) and
 never from the modules' private helpers.
@@ -88,13 +90,15 @@ from .slic import FAST_SLIC, SlicTrace, fast_superpixels, slic_from_scratch, sup
 from .superpixel_metrics import BOUNDARY_TOLERANCE, boundary_recall, undersegmentation_error
 from .viz import DEFAULT_CMAP, gradient_image, overlay, plot_top_k, png_img_tag
 from .weights import CorruptWeightsError, cached_weights_path, fetch_resnet50_weights, load_pretrained
-from .widgets import SecamExplorer
+from .widgets import DIMMED, SecamExplorer
+from .web_explorer import WEB_SETTINGS, WebExplorer, web_explorer
 
 __all__ = [
     "BASELINES",
     "BOUNDARY_TOLERANCE",
     "CHOICES",
     "DEFAULT_CMAP",
+    "DIMMED",
     "FAST_SLIC",
     "EXERCISES",
     "MARKER_SETTINGS",
@@ -121,6 +125,8 @@ __all__ = [
     "ShortcutData",
     "SlicTrace",
     "SmallCamNet",
+    "WEB_SETTINGS",
+    "WebExplorer",
     "WeightsUnavailableError",
     "activation_maximisation",
     "as_rgb_uint8",
@@ -191,6 +197,7 @@ __all__ = [
     "train_classifier",
     "undersegmentation_error",
     "upsample",
+    "web_explorer",
 ]
 
 __version__ = "0.1.0"

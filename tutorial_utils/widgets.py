@@ -28,9 +28,11 @@ from .secam import secam
 from .slic import BACKENDS, fast_superpixels, superpixels
 from .viz import overlay, png_img_tag
 
-__all__ = ["SecamExplorer"]
+__all__ = ["DIMMED", "METHODS", "SecamExplorer"]
 
 METHODS = ("CAM", "SeCAM")
+#: Brightness kept by the pixels a threshold drops: they are drawn at 30 % (``render``, and the website's explorer).
+DIMMED = 0.3
 
 
 def _opencv_slic_available() -> bool:
@@ -47,11 +49,16 @@ class SecamExplorer:
     >>> explorer = SecamExplorer(model)
     >>> explorer.render(image="coffee", method="SeCAM").shape   # what the widget shows, drawn without it
     (400, 600, 3)
+    >>> explorer.values(method="CAM").shape, explorer.cam_grid("coffee", 967).shape   # the map drawn; its grid
+    ((400, 600), (7, 7))
     >>> explorer.widget                                         # doctest: +ELLIPSIS
     VBox(...)
 
     ``render(**settings)`` draws without widgets and returns the RGB image;
-    ``last_render_seconds`` says how long the last drawing took.
+    ``values(**settings)`` is the map it draws, ``image_array``, ``cam_grid`` and
+    ``segments`` the cached steps before it; ``last_render_seconds`` says how
+    long the last drawing took. ``web_version()`` is the explorer for the
+    website, where no Python runs (:func:`tutorial_utils.web_explorer`).
     ``slic_backend`` is ``"opencv"`` (:func:`fast_superpixels`; the default where
     OpenCV's contrib modules are installed) or ``"skimage"`` (:func:`superpixels`,
     the reference).
@@ -109,7 +116,13 @@ class SecamExplorer:
         """The top-k predictions for an image (cached)."""
         return self._image(name)[2]
 
-    def _cam_grid(self, name: str, c: int) -> np.ndarray:
+    def image_array(self, name: str) -> np.ndarray:
+        """The image ``name`` as the explorer draws it: RGB ``uint8`` ``H×W×3`` (cached)."""
+        self._check_image(name)
+        return self._image(name)[0]
+
+    def cam_grid(self, name: str, c: int) -> np.ndarray:
+        """The CAM :math:`M_c` of image ``name`` and class ``c`` on the feature grid, ``h×w`` (cached)."""
         key = (name, c)
         if key not in self._cam:
             feature_maps = self._image(name)[1]
@@ -117,10 +130,12 @@ class SecamExplorer:
         return self._cam[key]
 
     def _cam_map(self, name: str, c: int) -> np.ndarray:
-        return upsample(self._cam_grid(name, c), self._image(name)[0])
+        return upsample(self.cam_grid(name, c), self._image(name)[0])
 
-    def _segments_for(self, name: str, n_segments: int, compactness: float) -> np.ndarray:
-        key = (name, n_segments, compactness)
+    def segments(self, name: str, n_segments: int, compactness: float) -> np.ndarray:
+        """The superpixels of image ``name`` the explorer uses for these settings, ``H×W`` labels (cached)."""
+        self._check_image(name)
+        key = (name, int(n_segments), float(compactness))
         if key not in self._segments:
             image = self._image(name)[0]
             if self.slic_backend == "opencv":  # the fast superpixels: OpenCV's SLIC, two rounds
@@ -134,15 +149,18 @@ class SecamExplorer:
             return self._cam_map(s["image"], s["class_index"])
         key = (s["image"], s["class_index"], s["n_segments"], s["compactness"])
         if key not in self._secam:
-            segments = self._segments_for(s["image"], s["n_segments"], s["compactness"])
+            segments = self.segments(s["image"], s["n_segments"], s["compactness"])
             # From the feature grid, by linearity: no full-resolution CAM is needed.
-            self._secam[key] = secam(self._cam_grid(s["image"], s["class_index"]), segments, from_grid=True)
+            self._secam[key] = secam(self.cam_grid(s["image"], s["class_index"]), segments, from_grid=True)
         return self._secam[key]
 
     # ------------------------------------------------------------ drawing
+    def _check_image(self, name: str) -> None:
+        if name not in self.image_names:
+            raise ValueError(f"unknown image {name!r}; choose one of {self.image_names}")
+
     def _check(self, s: dict) -> dict:
-        if s["image"] not in self.image_names:
-            raise ValueError(f"unknown image {s['image']!r}; choose one of {self.image_names}")
+        self._check_image(s["image"])
         if s["method"] not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {s['method']!r}")
         if s["class_index"] is None:
@@ -152,22 +170,44 @@ class SecamExplorer:
         s["n_segments"], s["compactness"] = int(s["n_segments"]), float(s["compactness"])
         return s
 
-    def render(self, **changes) -> np.ndarray:
-        """Apply ``changes`` to the settings and return the drawn RGB image."""
+    def _settings_with(self, changes: dict) -> dict:
         unknown = set(changes) - set(self.settings)
         if unknown:
             raise ValueError(f"unknown settings {sorted(unknown)}; known: {sorted(self.settings)}")
+        return self._check({**self.settings, **changes})
+
+    def values(self, **changes) -> np.ndarray:
+        """The map ``render(**changes)`` draws (CAM upsampled, or SeCAM), ``H×W``; the settings stay as they are."""
+        return self._map(self._settings_with(changes))
+
+    def render(self, **changes) -> np.ndarray:
+        """Apply ``changes`` to the settings and return the drawn RGB image."""
         start = time.perf_counter()
-        s = self._check({**self.settings, **changes})
+        s = self._settings_with(changes)
         self.settings = s
         img = self._image(s["image"])[0]
         values = self._map(s)
         shown = overlay(img, normalise(values), alpha=s["alpha"])
         if s["threshold"] > 0:
             keep = threshold_mask(values, s["threshold"])
-            shown = np.where(keep[..., None], shown, (shown * 0.3).astype(np.uint8))
+            shown = np.where(keep[..., None], shown, (shown * DIMMED).astype(np.uint8))
         self.last_render_seconds = time.perf_counter() - start
         return shown
+
+    def web_version(self, settings=None, **options):
+        """The explorer for the website, where no Python runs: a :class:`~tutorial_utils.WebExplorer`.
+
+        ``settings`` are the ``(n_segments, compactness)`` pairs precomputed for
+        the page (default :data:`~tutorial_utils.WEB_SETTINGS`: 50, 100, 200 and
+        400 superpixels at compactness 10); ``options`` go to
+        :func:`~tutorial_utils.web_explorer` (``images``, ``jpeg_quality``).
+
+        >>> SecamExplorer(model, images=["chelsea"]).web_version([(50, 10.0)])   # doctest: +ELLIPSIS
+        WebExplorer(images=['chelsea'], ... MB)
+        """
+        from .web_explorer import web_explorer
+
+        return web_explorer(self, settings, **options)
 
     # ------------------------------------------------------------ widgets
     @property

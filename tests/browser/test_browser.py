@@ -281,3 +281,64 @@ def test_search_finds_the_chapters(browser_context, server, query, expected):
     page.close()
     assert not errors, errors
     assert any(expected in h for h in hits), f"searching {query!r} did not find {expected}: {hits[:10]}"
+
+
+# The chapter-05 explorer of the website (tutorial_utils/web_explorer.py, book/_static/cam-explorer.js):
+# each of its live controls, moved as a reader moves it, must redraw the picture.
+EXPLORER_PAGE = "notebooks/05_secam"
+EXPLORER_MAX_BYTES = 3_000_000
+
+
+def _explorer_canvas(page) -> str:
+    return page.evaluate("document.querySelector('.cam-web-explorer canvas').toDataURL('image/png')")
+
+
+def _explorer_act(page, action) -> None:
+    before = int(page.get_attribute(".cam-web-explorer", "data-draws"))
+    action()
+    page.wait_for_function(f"Number(document.querySelector('.cam-web-explorer').dataset.draws) > {before}")
+
+
+def test_the_website_explorer_responds_to_every_live_control(browser_context, server):
+    page_file = SITE / f"{EXPLORER_PAGE}.html"
+    weight = page_file.stat().st_size
+    assert weight < EXPLORER_MAX_BYTES, f"{EXPLORER_PAGE}.html weighs {weight:,} bytes (limit {EXPLORER_MAX_BYTES:,})"
+    page = browser_context.new_page()
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{server}/{EXPLORER_PAGE}.html", wait_until="load")
+    assert page.locator(".cam-web-explorer").count() == 1, "chapter 05's page has no website explorer"
+    page.wait_for_selector(".cam-web-explorer[data-ready]", timeout=PAGE_TIMEOUT_MS)
+    assert page.locator(".jupyter-widgets .widget-slider").count() == 0, \
+        "chapter 05's page still shows the ipywidgets explorer, whose controls cannot respond without a kernel"
+    explorer = page.locator(".cam-web-explorer")
+    explorer.scroll_into_view_if_needed()
+
+    def keys(selector, presses):
+        def press():
+            page.focus(selector)
+            for _ in range(presses):
+                page.keyboard.press("ArrowRight")
+        return press
+
+    steps = [
+        ("threshold", keys(".cam-web-explorer [id$='-threshold']", 6)),
+        ("opacity", keys(".cam-web-explorer [id$='-alpha']", 4)),
+        ("superpixel setting", lambda: page.select_option(".cam-web-explorer [id$='-superpixels']", index=3)),
+        ("class", lambda: page.select_option(".cam-web-explorer [id$='-class']", index=1)),
+        ("method", lambda: page.check(".cam-web-explorer input[type=radio][value=CAM]")),
+        ("image", lambda: page.select_option(".cam-web-explorer [id$='-image']", index=2)),
+    ]
+    unchanged = []
+    for name, action in steps:
+        before = _explorer_canvas(page)
+        _explorer_act(page, action)
+        if _explorer_canvas(page) == before:
+            unchanged.append(name)
+        if name == "threshold":
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            explorer.screenshot(path=str(ARTIFACTS / "05_web_explorer_threshold.png"))
+    page.close()
+    assert not unchanged, f"moving these controls did not change the explorer's picture: {unchanged}"
+    assert not errors, errors
