@@ -2,8 +2,9 @@
 #
 #   make book   build the website into _build/html, executing every notebook
 #   make test   unit tests and the book's rules, the docstring examples, a strict book build,
-#               every notebook under nbval, site checks, and the built site in headless
-#               Chromium (installed with apt-get if missing)
+#               every notebook under nbval, site checks, the built site in headless
+#               Chromium (installed with apt-get if missing), and every chapter run in
+#               JupyterLab in that browser
 #
 # The notebooks run twice in `make test`, on purpose differently: the strict build
 # runs them as the website is built (seed 0, every core), nbval runs them again
@@ -115,7 +116,9 @@ test: install browser
 	@echo "==> Every notebook again under nbval, differently: seed $(NBVAL_SEED), $(NBVAL_THREADS) thread(s)"
 	time OMP_NUM_THREADS=$(NBVAL_THREADS) CAM_BOOK_SEED=$(NBVAL_SEED) $(BIN)/python -m pytest --nbval-lax --nbval-current-env notebooks
 	@echo "==> Checks of the built site, and the site in headless Chromium"
-	time $(BIN)/python -m pytest tests/site tests/browser
+	time $(BIN)/python -m pytest tests/site tests/browser/test_browser.py
+	@echo "==> Every chapter in JupyterLab, as a student runs it: Run All in headless Chromium (screenshots in test-artifacts/jupyterlab)"
+	time $(BIN)/python -m pytest tests/browser/test_jupyterlab.py
 
 clean:
 	rm -rf _build test-artifacts

@@ -108,6 +108,9 @@ def test_jupyterlab_asks_no_news_and_checks_no_updates():
     overrides = json.loads((ROOT / "book" / "jupyterlab" / "overrides.json").read_text())
     notification = overrides["@jupyterlab/apputils-extension:notification"]
     assert notification == {"checkForUpdates": False, "fetchNews": "false"}
+    # Every cell rendered when the notebook opens: with JupyterLab's lazy rendering, jupyterlab-myst
+    # evaluates no {eval} role of a text cell that has not been drawn yet (tests/browser/test_jupyterlab.py).
+    assert overrides["@jupyterlab/notebook-extension:tracker"] == {"windowingMode": "none"}
     # Installed where JupyterLab reads an environment's settings: by make, and on Binder.
     makefile = (ROOT / "Makefile").read_text()
     assert "LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json" in makefile
