@@ -11,6 +11,8 @@
 # with another seed on one thread, and every check in every chapter must hold in
 # both. Choose the second run's settings with
 #   make test NBVAL_SEED=5 NBVAL_THREADS=2
+# A third run is a student's: every chapter opened in JupyterLab and run with Run All
+# (tests/browser/test_jupyterlab.py), checking what the rendered page shows.
 #
 # Both create .venv and install the pinned requirements the first time, and
 # again only when requirements*.txt, pyproject.toml or the JavaScript lock file

@@ -24,7 +24,6 @@ skips them on a machine that cannot run it.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -239,8 +238,9 @@ def _check_explorer_responds(page) -> None:
     slider = page.locator(".widget-slider", has=page.locator(".widget-label", has_text="threshold"))
     assert slider.count() == 1, "chapter 05 shows no SecamExplorer threshold slider in JupyterLab"
     slider.scroll_into_view_if_needed()
-    box = page.locator(".widget-vbox", has=slider).last
-    picture = box.locator("img").first
+    # The explorer's outermost box: the controls (two columns) above the picture (an <img> in an HTML widget).
+    box = page.locator(".widget-vbox", has=slider).first
+    picture = box.locator(".widget-html img").first
     before = picture.get_attribute("src")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     box.screenshot(path=str(ARTIFACTS / "05_explorer_before.png"))
@@ -248,10 +248,9 @@ def _check_explorer_responds(page) -> None:
     handle.focus()
     for _ in range(8):  # 8 steps of 0.05: threshold 0.4
         page.keyboard.press("ArrowRight")
-    page.wait_for_function(
-        "([sel, old]) => { const img = document.querySelectorAll(sel); return Array.from(img).some(i => i.src && !i.src.endsWith(old.slice(-64))) }",
-        arg=[".widget-vbox img", before or ""], timeout=30_000,
-    )
+    deadline = time.time() + 30
+    while picture.get_attribute("src") == before and time.time() < deadline:
+        time.sleep(0.5)
     time.sleep(1)
     after = picture.get_attribute("src")
     box.screenshot(path=str(ARTIFACTS / "05_explorer_after.png"))
