@@ -24,6 +24,7 @@ against :func:`citation_text` of its entry.
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 
 BIBLIOGRAPHY = "book/bibliography"
@@ -40,8 +41,6 @@ def _last_names(authors: str) -> list[str]:
 def _latex_to_text(text: str) -> str:
     accents = {"'": "\u0301", "`": "\u0300", '"': "\u0308", "^": "\u0302", "~": "\u0303"}
     text = re.sub(r"\{?\\([\'`\"^~])\{?(\w)\}?\}?", lambda m: m.group(2) + accents[m.group(1)], text)
-    import unicodedata
-
     return unicodedata.normalize("NFC", text)
 
 

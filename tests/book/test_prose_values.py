@@ -6,7 +6,10 @@ the text cells' expressions after them, so there the roles read the values the n
 hold at the *end* of the chapter (and run cell by cell, they read them in place). Both
 agree only if no code cell after a sentence rebinds or changes a name the sentence
 quotes, which is what this checks: assignments, ``for``/``with``/``except`` targets,
-``del``, imports and definitions, item and attribute assignments on the name.
+``del``, imports and definitions, item and attribute assignments on the name. A method
+that changes an object in place (``values.append(x)``) is not seen here; running each
+chapter and comparing every quoted value in place and at the end found no difference
+when this rule was written.
 """
 
 import ast

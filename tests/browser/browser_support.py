@@ -32,3 +32,10 @@ def missing() -> str | None:
     except ImportError:
         return f"the Python package playwright is not installed (`make install` installs it), {opt_out}."
     return None
+
+
+def press_keys(page, selector: str, key: str, times: int) -> None:
+    """Focus the control ``selector`` and press ``key`` ``times`` times, as a reader moves a slider."""
+    page.focus(selector)
+    for _ in range(times):
+        page.keyboard.press(key)

@@ -34,7 +34,7 @@ from urllib.parse import unquote, urldefrag, urlparse
 import pytest
 from book_layout import FIGURES, MATH, PAGE_FEATURES, ROOT, SITE, WIDGETS, pages_with, toc_files
 
-from browser_support import chromium_path, missing
+from browser_support import chromium_path, missing, press_keys
 
 ARTIFACTS = Path(os.environ.get("CAM_BOOK_ARTIFACTS", ROOT / "test-artifacts")) / "screenshots"
 TOC_PAGES = toc_files()
@@ -316,11 +316,7 @@ def test_the_website_explorer_responds_to_every_live_control(browser_context, se
     explorer.scroll_into_view_if_needed()
 
     def keys(selector, presses):
-        def press():
-            page.focus(selector)
-            for _ in range(presses):
-                page.keyboard.press("ArrowRight")
-        return press
+        return lambda: press_keys(page, selector, "ArrowRight", presses)
 
     steps = [
         ("threshold", keys(".cam-web-explorer [id$='-threshold']", 6)),

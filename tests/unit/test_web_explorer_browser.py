@@ -34,7 +34,7 @@ import pytest
 from book_layout import ROOT
 from PIL import Image
 
-from browser.browser_support import chromium_path, missing, opted_out
+from browser.browser_support import chromium_path, missing, opted_out, press_keys
 from tutorial_utils import SecamExplorer
 
 SCRIPT = ROOT / "book" / "_static" / "cam-explorer.js"
@@ -194,11 +194,7 @@ def test_every_control_redraws(session):
         assert words in text, f"the page's text does not mention {words!r}:\n{text}"
 
     def key(selector, presses):
-        def press():
-            page.focus(selector)
-            for _ in range(presses):
-                page.keyboard.press("ArrowRight")
-        return press
+        return lambda: press_keys(page, selector, "ArrowRight", presses)
 
     steps = [
         ("threshold", key(".cam-web-explorer [id$='-threshold']", 6)),  # by keyboard, as a reader would: 0 → 0.30
