@@ -6,7 +6,7 @@
 #               Chromium (installed with apt-get if missing), and every chapter run in
 #               JupyterLab in that browser
 #
-# The notebooks run twice in `make test`, on purpose differently: the strict build
+# The notebooks run three times in `make test`, on purpose differently: the strict build
 # runs them as the website is built (seed 0, every core), nbval runs them again
 # with another seed on one thread, and every check in every chapter must hold in
 # both. Choose the second run's settings with

@@ -54,7 +54,8 @@ WEB_SETTINGS = ((50, 10.0), (100, 10.0), (200, 10.0), (400, 10.0))
 #: Version of the data's layout, read by ``cam-explorer.js``.
 FORMAT_VERSION = 1
 
-FALLBACK = "This is the website's version of the explorer; in JupyterLab use the live explorer above."
+FALLBACK = ("This is the website's version of the explorer, drawn by the book website's script "
+            "(cam-explorer.js); in JupyterLab, use the live explorer above it.")
 
 
 def _b64(data: bytes) -> str:
@@ -95,8 +96,8 @@ def _check_settings(settings) -> list[tuple[int, float]]:
     for n, c in pairs:
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"n_segments must be a positive integer, got {n!r}")
-        if isinstance(c, bool) or not isinstance(c, (int, float, np.floating, np.integer)) or not c > 0:
-            raise ValueError(f"compactness must be a positive number, got {c!r}")
+        if isinstance(c, bool) or not isinstance(c, (int, float, np.floating, np.integer)) or not 0 < c < float("inf"):
+            raise ValueError(f"compactness must be a positive, finite number, got {c!r}")
         out.append((int(n), float(c)))
     if not out:
         raise ValueError("settings must hold at least one (n_segments, compactness) pair")
@@ -179,11 +180,16 @@ def web_explorer(explorer, settings: Sequence[tuple[int, float]] | None = None, 
     >>> web_explorer(explorer, [(50, 10.0)]).data["images"][0]["segmentations"][0]["count"] > 0
     True
 
-    Raises ``ValueError`` for settings that are not positive ``(n_segments,
-    compactness)`` pairs or repeat one, images the explorer does not have, a
+    Raises ``TypeError`` if ``explorer`` is not a :class:`SecamExplorer`, and
+    ``ValueError`` for settings that are not positive ``(n_segments,
+    compactness)`` pairs (a finite compactness) or repeat one, images the explorer does not have, a
     JPEG quality outside 1–100, or a segmentation with more than 65,536 superpixels.
     """
     settings = _check_settings(WEB_SETTINGS if settings is None else settings)
+    if not hasattr(explorer, "image_names") or not hasattr(explorer, "cam_grid"):
+        raise TypeError(f"explorer must be a SecamExplorer, got {type(explorer).__name__}")
+    if isinstance(images, str):
+        images = [images]
     names = list(explorer.image_names if images is None else images)
     unknown = [name for name in names if name not in explorer.image_names]
     if not names or unknown:

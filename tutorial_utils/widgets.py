@@ -248,7 +248,7 @@ class SecamExplorer:
             if method.value == "SeCAM":
                 alt += f", averaged over about {n_seg.value} superpixels"
             if thresh.value > 0:
-                alt += f"; values below {thresh.value:.2f} of the maximum are hidden"
+                alt += f"; values at or below {thresh.value:.2f} of the maximum are dimmed"
             picture.value = png_img_tag(rgb, alt)
             status.value = f"<small>drawn in {self.last_render_seconds * 1000:.0f} ms</small>"
 

@@ -104,7 +104,7 @@ def test_readme_shows_the_two_commands():
 
 
 def _model_facts():
-    """Numbers that belong to the models: they must be computed and glued, never typed."""
+    """Numbers that belong to the models: they must be computed and quoted with {eval}, never typed."""
     import torchvision
 
     from tutorial_utils import load_model
@@ -135,7 +135,7 @@ def test_prose_does_not_type_model_facts():
         (f"{nb.name} markdown cell {i}", md) for nb in NOTEBOOKS for i, md in enumerate(_markdown(nb))
     ]
     offenders = [(where, m.group(0)) for where, text in texts for m in pattern.finditer(text)]
-    assert not offenders, f"model facts typed into prose (compute and glue them instead): {offenders}"
+    assert not offenders, f"model facts typed into prose (compute them and quote them with {eval} instead): {offenders}"
 
 
 def test_git_ignores_build_products():
@@ -167,7 +167,7 @@ def test_prose_quotes_values_with_eval_not_glue(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_no_role_inside_a_code_span(path):
-    # `{glue:text}`x`` renders as code, not as the value: the site checks cannot see it.
+    # `{eval}`x`` in a code span renders as code, not as the value: the site checks cannot see it.
     offenders = [m.group(0) for md in _markdown(path)
                  for m in re.finditer(r"`\{(?:eval|glue|glue:text|cite|cite:p|cite:t|doc|ref|eq|numref)\}`[^`]*``", md)]
     assert not offenders, f"{path.name}: roles inside code spans: {offenders[:5]}"

@@ -34,24 +34,13 @@ from urllib.parse import unquote, urldefrag, urlparse
 import pytest
 from book_layout import FIGURES, MATH, PAGE_FEATURES, ROOT, SITE, WIDGETS, pages_with, toc_files
 
-from browser_support import chromium_path, missing, press_keys
+from browser_support import CHROMIUM_ARGS, chromium_path, missing, press_keys
 
 ARTIFACTS = Path(os.environ.get("CAM_BOOK_ARTIFACTS", ROOT / "test-artifacts")) / "screenshots"
 TOC_PAGES = toc_files()
 # Pages worth a picture: the landing page, an equation-heavy chapter, the widget
 # chapter, the cheat sheet and the search results.
 SCREENSHOTS = {"book/intro", "notebooks/03_cam", "notebooks/05_secam", "book/cheatsheet"}
-# The flags the issue asks for, plus those that keep Chromium from calling home.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PAGE_TIMEOUT_MS = 60_000
 
 # Runs in the page after load: waits for MathJax and the widget manager, then
@@ -303,6 +292,9 @@ def test_the_website_explorer_responds_to_every_live_control(browser_context, se
     page_file = SITE / f"{EXPLORER_PAGE}.html"
     weight = page_file.stat().st_size
     assert weight < EXPLORER_MAX_BYTES, f"{EXPLORER_PAGE}.html weighs {weight:,} bytes (limit {EXPLORER_MAX_BYTES:,})"
+    # The hidden ipywidgets explorer's saved state is dropped (book/_ext/widget_state.py).
+    assert "widget-state+json" not in page_file.read_text(encoding="utf-8"), \
+        f"{EXPLORER_PAGE}.html still embeds the state of widgets it does not show"
     page = browser_context.new_page()
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

@@ -26,23 +26,27 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 from book_layout import ROOT
 
-from browser_support import chromium_path, missing
+from browser_support import CHROMIUM_ARGS, chromium_path, missing
 
 ARTIFACTS = Path(os.environ.get("CAM_BOOK_ARTIFACTS", ROOT / "test-artifacts")) / "jupyterlab"
 CHAPTERS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
 CHAPTER_TIMEOUT_S = 900
+# A quoted value that reads like this is code, not prose: a NumPy scalar or tensor repr, None, NaN.
+BAD_VALUE = re.compile(r"^(np\.|numpy\.|tensor\(|array\()|^(None|nan|NaN)$|\bnan\b")
 RAW_ROLE = re.compile(r"\{(?:eval|glue(?::\w+)?|cite(?::\w+)?|doc|ref|numref|term|eq|download)\}`")
 
 # The state of the open notebook, read from JupyterLab's own models.
@@ -93,13 +97,13 @@ def lab_url():
         return
     root = Path(tempfile.mkdtemp(prefix="cam-book-lab-"))
     shutil.copytree(ROOT / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    port = _free_port()
+    port, token = _free_port(), secrets.token_hex(16)
     env = dict(os.environ, JUPYTER_PREFER_ENV_PATH="1", CAM_BOOK_PROGRESS="summary")
     log = open(root / "lab.log", "w")
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-         f"--ServerApp.root_dir={root / 'notebooks'}", "--IdentityProvider.token=", "--ServerApp.password=",
-         "--LabApp.expose_app_in_browser=True", "--ServerApp.disable_check_xsrf=True", "--allow-root"],
+         f"--ServerApp.root_dir={root / 'notebooks'}", f"--IdentityProvider.token={token}",
+         "--LabApp.expose_app_in_browser=True", "--allow-root"],
         stdout=log, stderr=subprocess.STDOUT, env=env,
     )
     url = f"http://127.0.0.1:{port}"
@@ -107,13 +111,13 @@ def lab_url():
         deadline = time.time() + 90
         while True:
             try:
-                urllib.request.urlopen(f"{url}/api/status", timeout=2)
+                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
                 break
             except OSError:
                 if server.poll() is not None or time.time() > deadline:
                     raise RuntimeError(f"jupyter lab did not start: {(root / 'lab.log').read_text()[-2000:]}")
                 time.sleep(0.5)
-        yield url
+        yield url, token
     finally:
         server.terminate()
         try:
@@ -132,15 +136,26 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path(), args=["--headless", "--no-sandbox", "--disable-gpu"])
+        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         yield b
         b.close()
 
 
-def _open(browser, url: str, chapter: str):
+def _open(browser, lab, chapter: str, offsite: list):
+    url, token = lab
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     page.set_default_timeout(60_000)
-    page.goto(f"{url}/lab/tree/{chapter}?reset")
+
+    def route(r):  # JupyterLab must work offline: nothing may leave localhost
+        host = urllib.parse.urlparse(r.request.url).hostname
+        if r.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
+            r.continue_()
+        else:
+            offsite.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto(f"{url}/lab/tree/{chapter}?reset&token={token}")
     page.wait_for_function(
         "() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
         " return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel"
@@ -192,6 +207,10 @@ def _problems(state: dict) -> list[str]:
             problems.append(f"cell {c['i']}: {wanted} {{eval}} roles but {len(results)} results")
         if failed or c["shown_errors"]:
             problems.append(f"cell {c['i']}: {{eval}} errors: {failed or c['shown_errors']}")
+        texts = [r.get("data", {}).get("text/plain", "").strip("'\"") for r in results if r.get("status") == "ok"]
+        bad = [t for t in texts if BAD_VALUE.search(t)]
+        if bad:
+            problems.append(f"cell {c['i']}: quoted values that read as code: {bad}")
     return problems
 
 
@@ -213,7 +232,8 @@ def _screenshot_summary(page, chapter: str) -> None:
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_chapter_runs_and_reads_right_in_jupyterlab(lab_url, browser, chapter):
-    page = _open(browser, lab_url, chapter)
+    offsite = []
+    page = _open(browser, lab_url, chapter, offsite)
     try:
         started = time.time()
         state = _run_all(page)
@@ -223,6 +243,7 @@ def test_chapter_runs_and_reads_right_in_jupyterlab(lab_url, browser, chapter):
         news = page.locator("text=official Jupyter news").count()
         assert not news, "JupyterLab asks about news: the settings overrides (make install) are missing"
         assert not problems, f"{chapter} after Run All in JupyterLab ({elapsed:.0f} s):\n" + "\n".join(problems)
+        assert not offsite, f"JupyterLab asked for resources off localhost: {sorted(set(offsite))[:5]}"
         evaluated = sum(len(c["expressions"]) for c in state["cells"] if c["type"] == "markdown")
         print(f"{chapter}: Run All in {elapsed:.0f} s, {evaluated} values quoted in the prose")
         if chapter.startswith("05_"):

@@ -210,6 +210,15 @@ def test_no_unrendered_myst_roles(site, name):
     assert not leftovers, f"{name} shows raw MyST roles: {leftovers[:5]}"
 
 
+@pytest.mark.parametrize("name", TOC_PAGES)
+def test_quoted_values_read_as_prose(site, name):
+    """What an {eval} role put into a sentence is a value, not a NumPy repr, None or NaN."""
+    page = site / f"{name}.html"
+    values = re.findall(r'<span class="output text_plain">(.*?)</span>', page.read_text(encoding="utf-8"), re.S)
+    bad = [v for v in values if re.search(r"^(np\.|numpy\.|tensor\(|array\()|^(None|nan|NaN)$|\bnan\b", v.strip())]
+    assert not bad, f"{name} quotes values that read as code: {bad[:5]}"
+
+
 # ----------------------------------------------------------------- alt text of figures
 # myst-nb gives a notebook's output image the alt text of its cell's metadata
 # {"mystnb": {"image": {"alt": ...}}}; without it the alt is the image's file name

@@ -20,6 +20,7 @@ import yaml
 from book_layout import ROOT
 
 from tutorial_utils import DEFAULT_CMAP, DIMMED, WEB_SETTINGS, SecamExplorer, WebExplorer, web_explorer
+from tutorial_utils.web_explorer import FALLBACK
 
 CHAPTER_IMAGES = ("coffee", "chelsea", "astronaut", "rocket")
 #: The chapter's four images with the four default settings measured 0.99 MB (JPEG quality 95).
@@ -125,8 +126,7 @@ def test_the_html_holds_data_and_no_code(web):
     assert attrs.get("type") == "application/json" and "src" not in attrs
     assert json.loads(text) == web.data
     # What JupyterLab shows: it does not load the site's script.
-    assert " ".join(parser.text).strip() == ("This is the website's version of the explorer; "
-                                             "in JupyterLab use the live explorer above.")
+    assert " ".join(parser.text).strip() == FALLBACK and "JupyterLab" in FALLBACK
 
 
 def test_text_in_the_data_cannot_end_the_script():
@@ -153,13 +153,17 @@ def test_a_subset_and_bad_arguments(explorer):
     assert small.data["start"]["image"] == "chelsea" and small.data["start"]["setting"] == 0
     assert "chelsea" in repr(small)
     for settings, pattern in [([], "at least one"), ([(0, 10.0)], "n_segments"), ([(50, -1.0)], "compactness"),
-                              ([(50, 10.0), (50, 10)], "repeat"), ([50], "pairs"), ([(50.5, 10.0)], "n_segments")]:
+                              ([(50, 10.0), (50, 10)], "repeat"), ([50], "pairs"), ([(50.5, 10.0)], "n_segments"),
+                              ([(50, float("inf"))], "finite"), ([(50, float("nan"))], "compactness")]:
         with pytest.raises(ValueError, match=pattern):
             web_explorer(explorer, settings)
     with pytest.raises(ValueError, match="images"):
         web_explorer(explorer, images=["nope"])
     with pytest.raises(ValueError, match="jpeg_quality"):
         web_explorer(explorer, jpeg_quality=0)
+    with pytest.raises(TypeError, match="SecamExplorer"):
+        web_explorer("coffee")
+    assert [i["name"] for i in web_explorer(explorer, [(30, 5)], images="chelsea").data["images"]] == ["chelsea"]
     with pytest.raises(ValueError, match="images"):
         WebExplorer({"version": 1})
 

@@ -15,8 +15,8 @@ tests/browser does it. The test reads the canvas back and compares it with
 - on the explorer's original photo, they differ by the JPEG's error: within 1
   level on average at opacity 0.5 or more.
 
-Without Chromium or Playwright (or with CAM_BOOK_SKIP_BROWSER=1) the test is
-skipped, saying why. A screenshot after moving the threshold goes to
+Without Chromium or Playwright the test fails, saying what is missing (like tests/browser);
+CAM_BOOK_SKIP_BROWSER=1 skips it. A screenshot after moving the threshold goes to
 test-artifacts/screenshots/web_explorer.png (override with CAM_BOOK_ARTIFACTS).
 """
 
@@ -34,15 +34,13 @@ import pytest
 from book_layout import ROOT
 from PIL import Image
 
-from browser.browser_support import chromium_path, missing, opted_out, press_keys
+from browser.browser_support import CHROMIUM_ARGS, chromium_path, missing, opted_out, press_keys
 from tutorial_utils import SecamExplorer
 
 SCRIPT = ROOT / "book" / "_static" / "cam-explorer.js"
 STYLES = ROOT / "book" / "_static" / "book.css"
 ARTIFACTS = Path(os.environ.get("CAM_BOOK_ARTIFACTS", ROOT / "test-artifacts")) / "screenshots"
 #: The flags of tests/browser/test_browser.py: headless, and nothing that calls home.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"]
 #: Levels a pixel may differ from render on the page's own photo: one step of the colour table at full opacity.
 MAX_LEVELS = 5
 TIMEOUT_MS = 20_000
@@ -51,7 +49,7 @@ TIMEOUT_MS = 20_000
 def _why_not() -> str | None:
     if opted_out():
         return "CAM_BOOK_SKIP_BROWSER opts out of the browser tests"
-    return missing()
+    return None
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +68,9 @@ def session(web, tmp_path_factory):
     reason = _why_not()
     if reason is not None:
         pytest.skip(f"no browser: {reason}")
+    problem = missing()
+    if problem is not None:  # required, like tests/browser: fail and say what is missing
+        pytest.fail(f"BROWSER TEST CANNOT RUN: {problem}", pytrace=False)
     from playwright.sync_api import sync_playwright
 
     folder = tmp_path_factory.mktemp("web_explorer")
