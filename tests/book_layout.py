@@ -1,5 +1,6 @@
 """What the book consists of, read from _toc.yml, and where it is built (shared by the book, site and browser tests)."""
 
+import re
 from pathlib import Path
 
 import yaml
@@ -64,3 +65,8 @@ def pages_with(feature: str) -> list[str]:
     if feature not in FEATURES:
         raise ValueError(f"unknown feature {feature!r}; choose one of {FEATURES}")
     return [name for name in toc_files() if feature in PAGE_FEATURES.get(name, ())]
+
+
+#: A value an {eval} role quotes that reads as code, not prose: a NumPy or torch repr, None, NaN
+#: (checked on the website by tests/site and in JupyterLab by tests/browser/test_jupyterlab.py).
+CODE_LIKE_VALUE = re.compile(r"^(np\.|numpy\.|tensor\(|array\()|^(None|nan|NaN)$|\bnan\b")

@@ -50,3 +50,10 @@ def press_keys(page, selector: str, key: str, times: int) -> None:
     page.focus(selector)
     for _ in range(times):
         page.keyboard.press(key)
+
+
+def redraw_after(page, action) -> None:
+    """Do ``action`` and wait until the website's explorer (cam-explorer.js) has drawn again."""
+    before = int(page.get_attribute(".cam-web-explorer", "data-draws"))
+    action()
+    page.wait_for_function(f"Number(document.querySelector('.cam-web-explorer').dataset.draws) > {before}")

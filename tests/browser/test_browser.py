@@ -34,7 +34,7 @@ from urllib.parse import unquote, urldefrag, urlparse
 import pytest
 from book_layout import FIGURES, MATH, PAGE_FEATURES, ROOT, SITE, WIDGETS, pages_with, toc_files
 
-from browser_support import CHROMIUM_ARGS, chromium_path, missing, press_keys
+from browser_support import CHROMIUM_ARGS, chromium_path, missing, press_keys, redraw_after
 
 ARTIFACTS = Path(os.environ.get("CAM_BOOK_ARTIFACTS", ROOT / "test-artifacts")) / "screenshots"
 TOC_PAGES = toc_files()
@@ -282,12 +282,6 @@ def _explorer_canvas(page) -> str:
     return page.evaluate("document.querySelector('.cam-web-explorer canvas').toDataURL('image/png')")
 
 
-def _explorer_act(page, action) -> None:
-    before = int(page.get_attribute(".cam-web-explorer", "data-draws"))
-    action()
-    page.wait_for_function(f"Number(document.querySelector('.cam-web-explorer').dataset.draws) > {before}")
-
-
 def test_the_website_explorer_responds_to_every_live_control(browser_context, server):
     page_file = SITE / f"{EXPLORER_PAGE}.html"
     weight = page_file.stat().st_size
@@ -321,7 +315,7 @@ def test_the_website_explorer_responds_to_every_live_control(browser_context, se
     unchanged = []
     for name, action in steps:
         before = _explorer_canvas(page)
-        _explorer_act(page, action)
+        redraw_after(page, action)
         if _explorer_canvas(page) == before:
             unchanged.append(name)
         if name == "threshold":

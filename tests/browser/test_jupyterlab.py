@@ -38,15 +38,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from book_layout import ROOT
+from book_layout import CODE_LIKE_VALUE, ROOT
 
 from browser_support import CHROMIUM_ARGS, chromium_path, missing
 
 ARTIFACTS = Path(os.environ.get("CAM_BOOK_ARTIFACTS", ROOT / "test-artifacts")) / "jupyterlab"
 CHAPTERS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
 CHAPTER_TIMEOUT_S = 900
-# A quoted value that reads like this is code, not prose: a NumPy scalar or tensor repr, None, NaN.
-BAD_VALUE = re.compile(r"^(np\.|numpy\.|tensor\(|array\()|^(None|nan|NaN)$|\bnan\b")
 RAW_ROLE = re.compile(r"\{(?:eval|glue(?::\w+)?|cite(?::\w+)?|doc|ref|numref|term|eq|download)\}`")
 
 # The state of the open notebook, read from JupyterLab's own models.
@@ -208,7 +206,7 @@ def _problems(state: dict) -> list[str]:
         if failed or c["shown_errors"]:
             problems.append(f"cell {c['i']}: {{eval}} errors: {failed or c['shown_errors']}")
         texts = [r.get("data", {}).get("text/plain", "").strip("'\"") for r in results if r.get("status") == "ok"]
-        bad = [t for t in texts if BAD_VALUE.search(t)]
+        bad = [t for t in texts if CODE_LIKE_VALUE.search(t)]
         if bad:
             problems.append(f"cell {c['i']}: quoted values that read as code: {bad}")
     return problems

@@ -34,7 +34,7 @@ import pytest
 from book_layout import ROOT
 from PIL import Image
 
-from browser.browser_support import CHROMIUM_ARGS, chromium_path, missing, opted_out, press_keys
+from browser.browser_support import CHROMIUM_ARGS, chromium_path, missing, opted_out, press_keys, redraw_after
 from tutorial_utils import SecamExplorer
 
 SCRIPT = ROOT / "book" / "_static" / "cam-explorer.js"
@@ -104,15 +104,8 @@ def _canvas(page) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"))
 
 
-def _act(page, action) -> None:
-    """Do ``action`` and wait until the page has drawn again."""
-    before = int(page.get_attribute(".cam-web-explorer", "data-draws"))
-    action()
-    page.wait_for_function(f"Number(document.querySelector('.cam-web-explorer').dataset.draws) > {before}")
-
-
 def _set_range(page, which: str, value: float) -> None:
-    _act(page, lambda: page.evaluate(
+    redraw_after(page, lambda: page.evaluate(
         "([sel, v]) => { const r = document.querySelector(sel); r.value = v; r.dispatchEvent(new Event('input')); }",
         [f".cam-web-explorer [id$='-{which}']", str(value)]))
 
@@ -120,9 +113,9 @@ def _set_range(page, which: str, value: float) -> None:
 def _choose(page, image: str, method: str) -> None:
     """Show ``image`` with ``method`` (a control set to its own value would not redraw: skip it)."""
     if _state(page)["image"] != image:
-        _act(page, lambda: page.select_option(".cam-web-explorer [id$='-image']", image))
+        redraw_after(page, lambda: page.select_option(".cam-web-explorer [id$='-image']", image))
     if _state(page)["method"] != method:
-        _act(page, lambda: page.check(f".cam-web-explorer input[type=radio][value={method}]"))
+        redraw_after(page, lambda: page.check(f".cam-web-explorer input[type=radio][value={method}]"))
 
 
 def _state(page) -> dict:
@@ -164,8 +157,8 @@ def test_the_canvas_is_what_render_draws(session, explorer, web, method):
     cases = [(0.0, 0.5, 1, "chelsea", 0), (0.5, 0.8, 3, "coffee", 1), (0.25, 1.0, 0, "rocket", 2)]
     for threshold, alpha, setting, image, class_position in cases:
         _choose(page, image, method)
-        _act(page, lambda: page.select_option(".cam-web-explorer [id$='-class']", str(class_position)))
-        _act(page, lambda: page.select_option(".cam-web-explorer [id$='-superpixels']", str(setting)))
+        redraw_after(page, lambda: page.select_option(".cam-web-explorer [id$='-class']", str(class_position)))
+        redraw_after(page, lambda: page.select_option(".cam-web-explorer [id$='-superpixels']", str(setting)))
         _set_range(page, "threshold", threshold)
         _set_range(page, "alpha", alpha)
         state = _state(page)
@@ -187,8 +180,8 @@ def test_every_control_redraws(session):
     _choose(page, "coffee", "SeCAM")
     _set_range(page, "threshold", 0.0)
     _set_range(page, "alpha", 0.5)
-    _act(page, lambda: page.select_option(".cam-web-explorer [id$='-superpixels']", "1"))
-    _act(page, lambda: page.select_option(".cam-web-explorer [id$='-class']", "0"))
+    redraw_after(page, lambda: page.select_option(".cam-web-explorer [id$='-superpixels']", "1"))
+    redraw_after(page, lambda: page.select_option(".cam-web-explorer [id$='-class']", "0"))
     text = page.inner_text(".cam-web-explorer")
     for words in ("image", "class", "method", "threshold", "opacity", "n_segments 50, 100, 200 and 400",
                   "JupyterLab"):
@@ -207,7 +200,7 @@ def test_every_control_redraws(session):
     ]
     for name, action in steps:
         before, label = _canvas(page), page.get_attribute(".cam-web-explorer canvas", "aria-label")
-        _act(page, action)
+        redraw_after(page, action)
         after = _canvas(page)
         assert before.shape != after.shape or np.abs(before.astype(int) - after).mean() > 0.5, f"{name}: canvas unchanged"
         assert page.get_attribute(".cam-web-explorer canvas", "aria-label") != label, f"{name}: aria-label unchanged"
