@@ -15,6 +15,7 @@ from book_layout import ROOT
 from tutorial_utils import EXERCISES, CheckResult, ExerciseFailed, grade
 from tutorial_utils.__main__ import main
 from tutorial_utils.exercises import load_student_file
+from tutorial_utils.exercises.base import KINDS
 from tutorial_utils.exercises.engine import as_numbers
 
 IDS = list(EXERCISES)
@@ -57,9 +58,10 @@ def _right(ex_id):
 # --------------------------------------------------------------------------- #
 
 
-def test_one_exercise_per_chapter():
-    chapters = sorted(ex.chapter for ex in EXERCISES.values())
-    assert chapters == sorted(p.stem for p in CHAPTERS), chapters
+def test_each_chapter_has_a_warm_up_and_a_transfer_task():
+    for kind in KINDS:
+        chapters = sorted(ex.chapter for ex in EXERCISES.values() if ex.kind == kind)
+        assert chapters == sorted(p.stem for p in CHAPTERS), (kind, chapters)
     assert len({ex.function for ex in EXERCISES.values()}) == len(EXERCISES)
     for ex in EXERCISES.values():
         assert ex.function.startswith("my_") and ex.signature.startswith(ex.function + "(")
@@ -361,6 +363,7 @@ def test_each_exercise_is_used_in_exactly_its_chapter(ex_id):
 
 
 def _exercise_cells(ex):
+    """The cell before the exercise's task, the task, the stub and the hidden solution."""
     cells = _cells(ROOT / "notebooks" / f"{ex.chapter}.ipynb")
     call = f"{ex.checker.__name__}({ex.function})"
     (i,) = [k for k, c in enumerate(cells) if c["cell_type"] == "code" and call in "".join(c["source"])]
@@ -378,9 +381,15 @@ def _run_cell(source, namespace):
 @pytest.mark.parametrize("ex_id", IDS)
 def test_the_notebook_stub_is_friendly_and_the_hidden_solution_passes(ex_id):
     ex = EXERCISES[ex_id]
-    heading, task, stub, solution = _exercise_cells(ex)
-    assert heading.rstrip().endswith("## Exercises"), "the auto-checked exercise opens the Exercises section"
-    assert task.startswith("**1. Auto-checked: ") and f"`{ex.function}`" in task
+    before, task, stub, solution = _exercise_cells(ex)
+    if ex.kind == "warm-up":
+        assert before.rstrip().endswith("## Exercises"), "the warm-up opens the Exercises section"
+        assert task.startswith("**1. Auto-checked: ") and f"`{ex.function}`" in task
+    else:
+        # The transfer task follows the warm-up's hidden solution.
+        warm_up = next(w for w in EXERCISES.values() if w.chapter == ex.chapter and w.kind == "warm-up")
+        assert f"{warm_up.function}(" in before and before.startswith("<details>"), "the transfer task follows the warm-up"
+        assert task.startswith("**2. Transfer, auto-checked: ") and f"`{ex.function}`" in task
     assert f"from tutorial_utils import {ex.checker.__name__}" in stub
 
     shown = _run_cell(stub, {"np": np, "torch": torch})

@@ -19,7 +19,10 @@ from typing import Callable
 import numpy as np
 import torch
 
-__all__ = ["Case", "CheckResult", "Exercise", "ExerciseFailed", "Mistake", "float_tensor", "make_case"]
+#: The two kinds of auto-checked exercise, in the order a chapter asks them.
+KINDS = ("warm-up", "transfer")
+
+__all__ = ["KINDS", "Case", "CheckResult", "Exercise", "ExerciseFailed", "Mistake", "float_tensor", "make_case"]
 
 
 # --------------------------------------------------------------------------- #
@@ -102,6 +105,9 @@ class Exercise:
     wrong answers, tried in order; ``checker`` is the public ``check_…`` function.
     ``returns`` is ``"array"`` (NumPy or torch), ``"tensor"`` (torch only) or
     ``"scalar"``; ``error_hints`` pairs a piece of an error message with a hint.
+    ``kind`` is ``"warm-up"`` (the chapter's computation, written again by the
+    reader) or ``"transfer"`` (the same idea in a situation the chapter did not
+    show); every chapter has one of each.
     """
 
     id: str
@@ -117,7 +123,12 @@ class Exercise:
     rtol: float = 1e-4
     atol: float = 1e-5
     error_hints: tuple[tuple[str, str], ...] = ()
+    kind: str = "warm-up"  # "warm-up" or "transfer"
     checker: Callable | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"Exercise {self.id!r}: kind must be one of {KINDS}, got {self.kind!r}")
 
 
 def _describe(name: str, value) -> str:

@@ -30,14 +30,17 @@ from . import (
     seg_target,
     slic_distances,
 )
+from .base import KINDS
 from .engine import CheckResult, Exercise, missing_verdict
 
 __all__ = ["EXERCISES", "grade"]
 
 
 def _register(*pairs: tuple[Exercise, Callable]) -> dict[str, Exercise]:
-    """Each exercise with its checker attached, by id."""
-    return {ex.id: dataclasses.replace(ex, checker=checker) for ex, checker in pairs}
+    """Each exercise with its checker attached, by id, in chapter order (the warm-up before the transfer task)."""
+    exercises = [dataclasses.replace(ex, checker=checker) for ex, checker in pairs]
+    exercises.sort(key=lambda ex: (ex.chapter, KINDS.index(ex.kind)))
+    return {ex.id: ex for ex in exercises}
 
 
 EXERCISES: dict[str, Exercise] = _register(

@@ -1,0 +1,124 @@
+"""Predict, then check: the reader writes a guess in a variable, a cell compares it with what the code computed.
+
+Each chapter asks one question *before* it shows the answer. The reader sets
+``prediction`` and runs the cell, which calls :func:`check_prediction` with the
+answer the chapter's code computed and a sentence saying why:
+
+* ``prediction = None`` (the cell as committed): the answer and the reason are
+  shown, and nothing fails, so the book builds and a reader who only reads
+  still learns the answer;
+* a right guess: ✓ and the reason;
+* a wrong guess: ✗, the guess, the answer and the reason. Nothing raises: a
+  wrong prediction is part of learning, not an error.
+
+Answers are numbers (right within ``tolerance``), strings (one of ``choices``,
+compared without case or surrounding spaces) or booleans. A guess of the wrong
+kind, or a string that is not one of the choices, is a clear ``TypeError`` or
+``ValueError`` naming ``prediction``.
+
+>>> check_prediction(None, "grows", why="every copy adds to the average.", choices=("grows", "stays"))
+The answer: grows — every copy adds to the average.
+>>> check_prediction(3, 3.2, why="…", tolerance=0.5).right
+True
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Sequence
+
+__all__ = ["PredictionCheck", "check_prediction"]
+
+
+@dataclass(frozen=True)
+class PredictionCheck:
+    """What :func:`check_prediction` says: ``right`` is None when nothing was predicted."""
+
+    prediction: object
+    answer: object
+    why: str
+    right: bool | None
+
+    def _verdict(self) -> tuple[str, str]:
+        answer = _show(self.answer)
+        if self.right is None:
+            return "", f"The answer: {answer} — {self.why}"
+        if self.right:
+            return "✓ ", f"Right: {answer} — {self.why}"
+        return "✗ ", f"Not quite: you predicted {_show(self.prediction)}; the answer is {answer} — {self.why}"
+
+    def __str__(self) -> str:
+        symbol, text = self._verdict()
+        return symbol + text
+
+    __repr__ = __str__
+
+    def _repr_markdown_(self) -> str:
+        symbol, text = self._verdict()
+        head, _, rest = text.partition(": ")
+        return f"{symbol}**{head}:** {rest}"
+
+
+def _show(value) -> str:
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, numbers.Integral):
+        return f"{int(value):,}"
+    if isinstance(value, numbers.Real):
+        return f"{float(value):.3g}"
+    return str(value)
+
+
+def check_prediction(prediction, answer, *, why: str, tolerance: float = 0.0,
+                     choices: Sequence[str] | None = None) -> PredictionCheck:
+    """Compare the reader's ``prediction`` with the computed ``answer``; ``why`` explains the answer.
+
+    ``tolerance`` is the largest absolute difference that still counts as right
+    for a number; ``choices`` lists the allowed strings for a string answer
+    (the answer must be one of them).
+
+    Raises
+    ------
+    TypeError
+        ``prediction`` is not of the answer's kind (number, string or bool).
+    ValueError
+        ``prediction`` is a string outside ``choices``, a number is NaN, or the
+        answer itself is not one of ``choices``.
+    """
+    if not isinstance(why, str) or not why.strip():
+        raise ValueError("why must say, in a sentence, why the answer is what it is")
+    kind = _kind(answer)
+    if kind == "str" and choices is not None:
+        allowed = [str(c).strip().lower() for c in choices]
+        if str(answer).strip().lower() not in allowed:
+            raise ValueError(f"the answer {answer!r} is not one of the choices {tuple(choices)}")
+    if prediction is None:
+        return PredictionCheck(None, answer, why, None)
+    if _kind(prediction) != kind:
+        raise TypeError(
+            f"prediction should be a {'number' if kind == 'number' else kind}, like the answer; "
+            f"got {type(prediction).__name__} {prediction!r}")
+    if kind == "number":
+        if math.isnan(float(prediction)):
+            raise ValueError("prediction is NaN: write a number")
+        right = abs(float(prediction) - float(answer)) <= tolerance
+    elif kind == "str":
+        guess = prediction.strip().lower()
+        if choices is not None and guess not in [str(c).strip().lower() for c in choices]:
+            raise ValueError(f"prediction {prediction!r} is not one of {tuple(choices)}")
+        right = guess == str(answer).strip().lower()
+    else:
+        right = bool(prediction) == bool(answer)
+    return PredictionCheck(prediction, answer, why, right)
+
+
+def _kind(value) -> str:
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return "bool"
+    if isinstance(value, numbers.Real):
+        return "number"
+    if isinstance(value, str):
+        return "str"
+    raise TypeError(f"an answer or prediction must be a number, a string or a bool, got {type(value).__name__}")
