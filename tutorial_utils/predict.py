@@ -29,6 +29,8 @@ import numbers
 from dataclasses import dataclass
 from typing import Sequence
 
+import numpy as np
+
 __all__ = ["PredictionCheck", "check_prediction"]
 
 
@@ -62,7 +64,7 @@ class PredictionCheck:
 
 
 def _show(value) -> str:
-    if isinstance(value, bool) or value is None:
+    if isinstance(value, (bool, np.bool_)) or value is None:
         return str(value)
     if isinstance(value, numbers.Integral):
         return f"{int(value):,}"
@@ -115,7 +117,7 @@ def check_prediction(prediction, answer, *, why: str, tolerance: float = 0.0,
 
 
 def _kind(value) -> str:
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
+    if isinstance(value, (bool, np.bool_)):
         return "bool"
     if isinstance(value, numbers.Real):
         return "number"

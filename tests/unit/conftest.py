@@ -36,3 +36,19 @@ def lite():
     from tutorial_utils import load_model
 
     return load_model("efficientnet_lite0", verbose=False)
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """Pretend the weights server is unreachable, whatever this machine's network; the probed URLs."""
+    from tutorial_utils import weights
+
+    calls = []
+
+    def probe(url, timeout):
+        calls.append(url)
+        return "simulated: no network"
+
+    monkeypatch.setattr(weights, "_probe", probe)
+    monkeypatch.setattr(weights, "_offline_reason", None)
+    return calls

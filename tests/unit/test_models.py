@@ -22,20 +22,6 @@ from tutorial_utils import (
 CAT_CLASSES = {"tabby", "tiger cat", "Persian cat", "Siamese cat", "Egyptian cat"}
 
 
-@pytest.fixture
-def offline(monkeypatch):
-    """Pretend the weights server is unreachable, whatever this machine's network."""
-    calls = []
-
-    def probe(url, timeout):
-        calls.append(url)
-        return "simulated: no network"
-
-    monkeypatch.setattr(weights, "_probe", probe)
-    monkeypatch.setattr(weights, "_offline_reason", None)
-    return calls
-
-
 class _RenamedWeights:
     """torchvision's ResNet50 weights, but with a file name whose SHA-256 prefix is another file's."""
 
@@ -402,3 +388,32 @@ def test_fetch_weights_command_checks_a_cached_file(_isolated_torch_home, monkey
     path.write_bytes(b"not the file")
     assert main(["fetch-weights"]) == 1
     assert "corrupt" in capsys.readouterr().err and offline == []   # a cached file: nothing probed
+
+
+def test_resnet50_facts_come_from_torchvision_without_weights():
+    import torchvision
+
+    from tutorial_utils import resnet50_facts
+
+    net = torchvision.models.resnet50()  # no weights: nothing to download
+    facts = resnet50_facts()
+    assert facts.channels == net.fc.in_features and facts.classes == net.fc.out_features
+    assert facts.parameters == sum(p.numel() for p in net.parameters())
+    assert facts.input_size == (weights.resnet50_weights().transforms().crop_size[0],) * 2
+    with torch.no_grad():
+        trunk = torch.nn.Sequential(*list(net.children())[:-2])
+        assert facts.grid == tuple(trunk(torch.zeros(1, 3, *facts.input_size)).shape[-2:])
+    assert f"{facts.channels:,} channels" in facts.summary()
+
+
+def test_the_model_note_names_the_network_and_gives_resnet50_s_figures(lite, offline):
+    from tutorial_utils import model_note, network_facts, resnet50_facts
+
+    note = model_note(lite)
+    assert note.startswith("The figures and numbers on this page come from EfficientNet-Lite0")
+    assert network_facts(lite).summary() in note and resnet50_facts().summary() in note
+    assert "chosen with CAM_BOOK_MODEL" in note  # the fixture asked for it by name
+    fallback = load_model(verbose=False)  # auto, offline: the fallback
+    assert "could not be loaded" in model_note(fallback) and "/" not in model_note(fallback).split("(")[0]
+    with pytest.raises(TypeError, match="CamModel"):
+        model_note("resnet50")
