@@ -37,19 +37,42 @@ def _right(ex_id):
                                                 / torch.tensor(std)[:, None, None]).unsqueeze(0),
         "head": lambda f, W, b: torch.einsum("bkhw,ck->bc", f, W) / (f.shape[2] * f.shape[3]) + b,
         "cam": lambda f, W, c: np.einsum("k,khw->hw", W[c].numpy(), f[0].numpy()),
+        "batch_cam": lambda f, W, classes: np.stack([(W[c][:, None, None] * f[b]).sum(0).numpy()
+                                                    for b, c in enumerate(classes)]),
         "slic_distances": lambda image, centres, m, S: np.array([
             [[np.sqrt((image[y, x] - i) ** 2 + (m / S) ** 2 * ((y - r) ** 2 + (x - c) ** 2))
               for x in range(image.shape[1])] for y in range(image.shape[0])] for i, r, c in centres]),
+        "slic_assign": lambda D, centres, S: np.array([
+            [min((D[k, y, x], k) for k, (_, r, c) in enumerate(centres)
+                 if abs(y - r) <= S and abs(x - c) <= S)[1]
+             if any(abs(y - r) <= S and abs(x - c) <= S for _, r, c in centres) else -1
+             for x in range(D.shape[2])] for y in range(D.shape[1])]),
+        "mask_secam": lambda cam, mask: cam.mean(where=mask) * mask + cam.mean(where=~mask) * ~mask,
         "secam": lambda cam, segments: sum(np.where(segments == s, cam[segments == s].mean(), 0.0)
                                            for s in np.unique(segments)),
         "grad_cam": lambda A, dA: np.maximum(np.tensordot(dA.numpy().mean(axis=(1, 2)), A.numpy(), 1), 0),
         "guided_relu_grad": lambda z, R: R * (z > 0) * (R > 0),
+        "deconv_relu_grad": lambda z, R: np.clip(R.numpy(), 0, None),
+        "head_grad_cam": lambda A, head, c: (lambda leaf: (lambda g: np.maximum(np.einsum(
+            "k,khw->hw", g[0][0].numpy().mean(axis=(1, 2)), A[0].numpy()), 0))(
+            torch.autograd.grad(head(leaf)[0, c], leaf)))(A.clone().requires_grad_(True)),
         "seg_target": lambda logits, c: float((logits[0, c] * (logits[0].argmax(0) == c)).sum()),
         "ascent_step": lambda img, grad, s, d: torch.clamp(
             0.5 + (img + s * grad / grad.abs().mean() - 0.5) * (1 - d), 0, 1),
         "mass_share": lambda M, R: np.clip(M, 0, None)[R].sum() / max(np.clip(M, 0, None).sum(), 1e-300),
         "average_drop": lambda Y, O: float(np.mean([max(0.0, y - o) / y for y, o in zip(Y, O)]) * 100),
+        "roi_target": lambda logits, c, roi: torch.stack(
+            [logits[b, c][roi[b]].sum() for b in range(logits.shape[0])]),
+        "channel_objective": lambda A, k: torch.einsum("bhw->b", A[:, k]) / (A.shape[2] * A.shape[3]),
         "cam_flops": lambda K, h, w, H, W, n: 2 * n * K * h * w + 2 * n * H * w * (h + W),
+        "unnormalise": lambda x, mean, std: np.rint(255 * np.clip(np.moveaxis(x[0].numpy(), 0, -1) * np.array(std)
+                                                                  + np.array(mean), 0, 1)).astype(np.uint8),
+        "receptive_field": lambda layers: 1 + sum((k - 1) * int(np.prod([s for _, s in layers[:i]], dtype=int))
+                                                  for i, (k, _) in enumerate(layers)),
+        "pointing_game": lambda M, R: bool(R.ravel()[int(np.argmax(M.ravel()))]),
+        "rank_correlation": lambda a, b: float(np.corrcoef(*[
+            np.array([np.mean(np.flatnonzero(np.sort(v.ravel()) == x)) for x in v.ravel()]) for v in (a, b)])[0, 1]),
+        "occlusion_passes": lambda H, W, p, s: 1 + len(range(p, H + 1, s)) * len(range(p, W + 1, s)),
     }[ex_id]
 
 

@@ -5,7 +5,7 @@ Each chapter's module (:mod:`~tutorial_utils.exercises.cam`, …) defines its
 ``EXERCISES["cam"].checker is check_cam``. The command line
 (:mod:`tutorial_utils.exercises.grading`) grades every exercise of this registry.
 
->>> list(EXERCISES)[:3]
+>>> [ex.id for ex in EXERCISES.values() if ex.kind == "warm-up"][:3]
 ['preprocess', 'head', 'cam']
 >>> EXERCISES["cam"].checker.__name__
 'check_cam'
@@ -19,16 +19,28 @@ from typing import Callable, Mapping
 from . import (
     ascent_step,
     average_drop,
+    batch_cam,
     cam,
     cam_flops,
+    channel_objective,
+    deconv_relu,
     grad_cam,
     guided_relu,
     head,
+    head_grad_cam,
+    mask_secam,
     mass_share,
+    occlusion_passes,
+    pointing_game,
     preprocess,
+    rank_correlation,
+    receptive_field,
+    roi_target,
     secam,
     seg_target,
+    slic_assign,
     slic_distances,
+    unnormalise,
 )
 from .base import KINDS
 from .engine import CheckResult, Exercise, missing_verdict
@@ -56,6 +68,18 @@ EXERCISES: dict[str, Exercise] = _register(
     (mass_share.EXERCISE, mass_share.check_mass_share),
     (average_drop.EXERCISE, average_drop.check_average_drop),
     (cam_flops.EXERCISE, cam_flops.check_cam_flops),
+    (head_grad_cam.EXERCISE, head_grad_cam.check_head_grad_cam),
+    (deconv_relu.EXERCISE, deconv_relu.check_deconv_relu_grad),
+    (unnormalise.EXERCISE, unnormalise.check_unnormalise),
+    (receptive_field.EXERCISE, receptive_field.check_receptive_field),
+    (pointing_game.EXERCISE, pointing_game.check_pointing_game),
+    (rank_correlation.EXERCISE, rank_correlation.check_rank_correlation),
+    (occlusion_passes.EXERCISE, occlusion_passes.check_occlusion_passes),
+    (channel_objective.EXERCISE, channel_objective.check_channel_objective),
+    (roi_target.EXERCISE, roi_target.check_roi_target),
+    (batch_cam.EXERCISE, batch_cam.check_batch_cam),
+    (slic_assign.EXERCISE, slic_assign.check_slic_assign),
+    (mask_secam.EXERCISE, mask_secam.check_mask_secam),
 )
 """Every auto-checked exercise, by id, in chapter order."""
 
@@ -67,7 +91,7 @@ def grade(namespace: Mapping[str, object]) -> list[CheckResult]:
     returns. A function that is missing, or still the stub, gives a result with
     ``attempted=False`` and ``passed=False``, clearly worded.
 
-    >>> [r.passed for r in grade({"my_cam": lambda f, W, c: (W[c][:, None, None] * f[0]).sum(0)})][2]
+    >>> {r.exercise: r.passed for r in grade({"my_cam": lambda f, W, c: (W[c][:, None, None] * f[0]).sum(0)})}["cam"]
     True
 
     Never raises for wrong or failing functions: each result says what went wrong.
