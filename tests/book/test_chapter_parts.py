@@ -37,6 +37,11 @@ def _src(cell):
     return "".join(cell["source"])
 
 
+def _python(source):
+    """A code cell's source as Python: IPython's magics (lines that start with % or !) become comments."""
+    return "\n".join("#" + line if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+
+
 def _alt(cell):
     return ((cell.get("metadata", {}).get("mystnb") or {}).get("image") or {}).get("alt") or ""
 
@@ -83,7 +88,7 @@ def test_each_chapter_asks_one_prediction_before_it_checks_it(path):
     # The reader's guess is the only value of `prediction` in the chapter.
     others = [k for k, c in enumerate(cells) if k != i and c["cell_type"] == "code"
               and any(isinstance(t, ast.Name) and t.id == "prediction" and isinstance(t.ctx, ast.Store)
-                      for t in ast.walk(ast.parse(_src(c).replace("%", "#"))))]
+                      for t in ast.walk(ast.parse(_python(_src(c)))))]
     assert not others, f"{path.name}: `prediction` is also assigned in cells {others}"
 
 

@@ -203,6 +203,26 @@ def test_notebook_pages_show_no_errors(site, name):
 
 
 @pytest.mark.parametrize("name", TOC_PAGES)
+def test_the_network_is_named_near_the_top(site, name):
+    """A page that shows a trained model's output names that network in prose within its first 2,500 characters."""
+    path, page = _page(site, name)
+    if not (ROOT / f"{name}.ipynb").is_file():
+        return  # a Markdown page shows no model output
+    source = json.loads((ROOT / f"{name}.ipynb").read_text())
+    if not any("load_model(" in "".join(c["source"]) for c in source["cells"] if c["cell_type"] == "code"):
+        return
+    shown = re.search(r"Model: ([^(]+?) \(", path.read_text(encoding="utf-8"))
+    assert shown, f"{name}: no 'Model:' line"
+    text = re.sub(r"\s+", " ", " ".join(page.text))
+    title = re.search(r"^# (.+)$", "".join(source["cells"][0]["source"]), re.M).group(1).strip()
+    start = text.find(title.replace("`", ""))
+    sentence = f"The figures and numbers on this page come from {shown.group(1)}"
+    at = text.find(sentence, start)
+    assert start >= 0 and at >= 0, f"{name}: the page does not say in prose that its figures come from {shown.group(1)}"
+    assert at - start < 2500, f"{name}: the network is named {at - start} characters into the page; move it up"
+
+
+@pytest.mark.parametrize("name", TOC_PAGES)
 def test_no_unrendered_myst_roles(site, name):
     _, page = _page(site, name)
     text = " ".join(page.text)
@@ -307,3 +327,13 @@ def test_every_image_has_alt_text_or_a_caption(site, name):
         '{"mystnb": {"image": {"alt": "..."}}}):\n' + "\n".join(undescribed)
     )
 
+
+
+DIAGRAM_PAGES = ["notebooks/02_inside_resnet50", "notebooks/03_cam", "notebooks/04_slic", "notebooks/05_secam"]
+
+
+@pytest.mark.parametrize("name", DIAGRAM_PAGES)
+def test_the_diagrams_are_on_their_pages(site, name):
+    """The diagrams drawn by code (tests/book/test_chapter_parts.py) reach the website as pictures described as diagrams."""
+    diagrams = [i for i in _content_images(site / f"{name}.html") if (i["alt"] or "").startswith("Diagram:")]
+    assert diagrams, f"{name}: no image whose alt text begins with 'Diagram:'"
