@@ -115,7 +115,7 @@ def _unit(A: torch.Tensor, k: int, layer: str) -> torch.Tensor:
 
 
 def channel_objective(layer: str, k: int) -> Objective:
-    r"""The mean activation of channel ``k`` of ``layer``'s output, :math:`ar A^k = rac{1}{hw}\sum_{i,j} A^k_{ij}`.
+    r"""The mean activation of channel ``k`` of ``layer``'s output, :math:`\bar A^k = \frac{1}{hw}\sum_{i,j} A^k_{ij}`.
 
     ``layer`` is a dotted module name of the model (e.g. one of
     ``model.stage_layers``). Every position counts alike, so the ascent may fill

@@ -210,3 +210,14 @@ def test_make_test_runs_the_chapters_twice_differently():
     assert "CAM_BOOK_SEED=0 $(BIN)/jupyter-book build" in makefile
     nbval = next(line for line in makefile.splitlines() if "--nbval" in line)
     assert "OMP_NUM_THREADS=$(NBVAL_THREADS)" in nbval and "CAM_BOOK_SEED=$(NBVAL_SEED)" in nbval
+
+
+def test_no_control_characters_in_the_sources():
+    """A backslash lost in a non-raw string (\\b, \\f in LaTeX such as \\bar, \\frac) leaves a control character."""
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    bad = []
+    for name in tracked:
+        if Path(name).suffix in (".py", ".md", ".ipynb", ".yml", ".yaml", ".txt", ".js", ".css", ".bib"):
+            text = (ROOT / name).read_text(encoding="utf-8")
+            bad += [f"{name}:{text[:m.start()].count(chr(10)) + 1}" for m in re.finditer(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", text)]
+    assert not bad, f"control characters (a lost backslash?) at {bad}"
