@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from . import weights
-from .models import MODEL_ENV, CamModel
+from .models import MODEL_ENV, CamModel, GapLinearHead
 
 __all__ = ["NetworkFacts", "model_note", "network_facts", "resnet50_facts"]
 
@@ -79,17 +79,28 @@ def resnet50_facts() -> NetworkFacts:
     )
 
 
-def network_facts(model: CamModel) -> NetworkFacts:
-    """The same figures for a loaded :class:`CamModel` (its grid measured at its own input size)."""
-    if not isinstance(model, CamModel):
-        raise TypeError(f"model must be a CamModel from load_model(), got {type(model).__name__}")
+def network_facts(model, input_size: tuple[int, int] | None = None) -> NetworkFacts:
+    """The same figures for a network: a loaded :class:`CamModel` (its grid measured at its own input size),
+    any other :class:`GapLinearHead` (a small CAM network; give its ``input_size=(H, W)``), or
+    :class:`NetworkFacts` (returned as they are)."""
+    if isinstance(model, NetworkFacts):
+        return model
+    if isinstance(model, CamModel):
+        size, name = tuple(model.input_size), model.display_name
+    elif isinstance(model, GapLinearHead):
+        if input_size is None:
+            raise ValueError(f"a {type(model).__name__} has no input size of its own: give input_size=(H, W)")
+        size, name = (int(input_size[0]), int(input_size[1])), type(model).__name__
+    else:
+        raise TypeError("model must be a CamModel from load_model(), another GapLinearHead or NetworkFacts, "
+                        f"got {type(model).__name__}")
     return NetworkFacts(
-        name=model.display_name,
+        name=name,
         channels=model.num_channels,
-        grid=_grid_of(model.features, model.input_size),
-        input_size=tuple(model.input_size),
+        grid=_grid_of(model.features, size),
+        input_size=size,
         classes=model.num_classes,
-        parameters=model.num_parameters(),
+        parameters=sum(p.numel() for p in model.parameters()),
     )
 
 
@@ -102,6 +113,8 @@ def model_note(model: CamModel) -> str:
     written for ResNet50, onto the page. Chapters quote it with
     ``{eval}`model_note(model)``` and follow it with a link to Setup.
     """
+    if not isinstance(model, CamModel):
+        raise TypeError(f"model must be a CamModel from load_model(), got {type(model).__name__}")
     facts, r50 = network_facts(model), resnet50_facts()
     if model.name == "resnet50":
         return (f"The figures and numbers on this page come from ResNet50 with {model.weights_source}: "

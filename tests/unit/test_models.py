@@ -417,3 +417,17 @@ def test_the_model_note_names_the_network_and_gives_resnet50_s_figures(lite, off
     assert "could not be loaded" in model_note(fallback) and "/" not in model_note(fallback).split("(")[0]
     with pytest.raises(TypeError, match="CamModel"):
         model_note("resnet50")
+
+
+def test_network_facts_take_any_cam_network_and_pass_facts_through():
+    from tutorial_utils import SmallCamNet, network_facts, resnet50_facts
+
+    facts = resnet50_facts()
+    assert network_facts(facts) is facts
+    net = SmallCamNet(n_classes=3)
+    small = network_facts(net, input_size=(32, 48))
+    assert small.name == "SmallCamNet" and small.classes == net.num_classes and small.input_size == (32, 48)
+    with pytest.raises(ValueError, match="input_size"):
+        network_facts(net)
+    with pytest.raises(TypeError, match="CamModel"):
+        network_facts("resnet50")

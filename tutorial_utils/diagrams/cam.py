@@ -15,48 +15,10 @@ True
 
 from __future__ import annotations
 
-from .draw import COLOURS, arrow, box, canvas, label
+from ..model_facts import network_facts
+from .draw import COLOURS, arrow, box, canvas, grid, label
 
 __all__ = ["cam_pipeline_diagram"]
-
-
-def _facts(model, input_size):
-    """``(name, K, (h, w), (H, W), classes)`` read from a model, a :class:`GapLinearHead` or :class:`NetworkFacts`."""
-    import torch
-
-    from ..model_facts import NetworkFacts, network_facts
-    from ..models import CamModel, GapLinearHead
-
-    if isinstance(model, CamModel):
-        model = network_facts(model)
-    if isinstance(model, NetworkFacts):
-        return model.name, model.channels, tuple(model.grid), tuple(model.input_size), model.classes
-    if isinstance(model, GapLinearHead):
-        if input_size is None:
-            raise ValueError("a network without its own input size needs input_size=(H, W)")
-        size = (int(input_size[0]), int(input_size[1]))
-        with torch.no_grad():
-            maps = model.features(torch.zeros(1, 3, *size))
-        return (type(model).__name__, int(maps.shape[1]), (int(maps.shape[2]), int(maps.shape[3])), size,
-                int(model.fc.out_features))
-    raise TypeError(f"model must be a CamModel, a GapLinearHead or NetworkFacts, got {type(model).__name__}")
-
-
-def _grid(ax, x, y, size, h, w, *, role, edgecolor=None, lines=True):
-    """An ``h × w`` grid of cells inside a square of side ``size`` (cells stay square); returns its extent."""
-    from matplotlib.patches import Rectangle
-
-    cell = size / max(h, w)
-    gw, gh = cell * w, cell * h
-    x0, y0 = x + (size - gw) / 2, y + (size - gh) / 2
-    ax.add_patch(Rectangle((x0, y0), gw, gh, facecolor=COLOURS[role],
-                           edgecolor=edgecolor or COLOURS["line"], linewidth=1.2))
-    if lines and max(h, w) <= 32:  # finer grids would be a grey smear
-        for i in range(1, w):
-            ax.plot([x0 + i * cell] * 2, [y0, y0 + gh], color=COLOURS["line"], linewidth=0.4)
-        for j in range(1, h):
-            ax.plot([x0, x0 + gw], [y0 + j * cell] * 2, color=COLOURS["line"], linewidth=0.4)
-    return x0, y0, gw, gh
 
 
 def _column(ax, x, y, width, height, n_drawn, *, role):
@@ -96,7 +58,8 @@ def cam_pipeline_diagram(model, *, image=None, input_size=None):
     Raises ``TypeError`` for any other ``model`` and ``ValueError`` when a
     :class:`GapLinearHead` comes without ``input_size``.
     """
-    name, K, (h, w), (H, W), classes = _facts(model, input_size)
+    facts = network_facts(model, input_size)
+    name, K, (h, w), (H, W), classes = facts.name, facts.channels, facts.grid, facts.input_size, facts.classes
     accent = COLOURS["accent"]
     width, height = 13.0, 5.6
     fig, ax = canvas(width, height, scale=0.85)
@@ -116,7 +79,7 @@ def cam_pipeline_diagram(model, *, image=None, input_size=None):
     label(ax, 2.75, top + 0.1, "convolutions", fontsize=8)
     arrow(ax, (3.4, mid), (3.9, mid))
     for i in range(4, -1, -1):  # a stack of maps, the front one with its h × w cells
-        _grid(ax, 3.9 + 0.12 * i, top + 0.12 * i - 0.2, 1.3, h, w, role="maps", lines=(i == 0))
+        grid(ax, 3.9 + 0.12 * i, top + 0.12 * i - 0.2, 1.3, h, w, role="maps", lines=(i == 0))
     label(ax, 4.75, top + s + 0.3, f"K = {K:,} feature maps $f_k$", fontsize=10)
     label(ax, 4.55, top - 0.45, f"each h × w = {h} × {w}", fontsize=9)
     arrow(ax, (5.85, mid), (6.25, mid))
@@ -143,7 +106,7 @@ def cam_pipeline_diagram(model, *, image=None, input_size=None):
     arrow(ax, (8.9, top + 0.25), (5.9, low + 1.1), colour=accent, linestyle="--")
     label(ax, 7.9, 2.2, "the same $w_k^c$", fontsize=9, colour=accent, ha="left")
     arrow(ax, (6.25, low + 0.55), (6.6, low + 0.55), colour=accent)
-    _grid(ax, 6.6, low - 0.1, 1.3, h, w, role="output", edgecolor=accent)
+    grid(ax, 6.6, low - 0.1, 1.3, h, w, role="output", edgecolor=accent)
     label(ax, 8.05, low + 0.8, f"$M_c$: {h} × {w}", fontsize=10, colour=accent, ha="left")
     label(ax, 8.05, low + 0.35, "one map per class", fontsize=9, colour=accent, ha="left")
     arrow(ax, (9.6, low + 0.55), (10.44, low + 0.55), colour=accent)

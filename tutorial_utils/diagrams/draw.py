@@ -13,7 +13,7 @@ palette (:data:`COLOURS`), and every label is dark text on a pale fill.
 
 from __future__ import annotations
 
-__all__ = ["COLOURS", "arrow", "box", "canvas", "label"]
+__all__ = ["COLOURS", "arrow", "box", "canvas", "grid", "label"]
 
 #: Okabe–Ito colours, lightened for fills, by role.
 COLOURS = {
@@ -76,3 +76,24 @@ def label(ax, x: float, y: float, text: str, *, fontsize: float = 9, colour: str
     """Plain text centred at ``(x, y)``."""
     return ax.text(x, y, text, ha=kwargs.pop("ha", "center"), va=kwargs.pop("va", "center"),
                    fontsize=fontsize, color=colour or "#111111", **kwargs)
+
+
+def grid(ax, x: float, y: float, size: float, h: int, w: int, *, role: str, edgecolor: str | None = None,
+         lines: bool = True):
+    """An ``h × w`` grid of square cells centred in a square of side ``size`` at ``(x, y)``; returns its extent.
+
+    Cell lines are drawn only when ``lines`` and at most 32 cells a side (finer grids would be a grey smear).
+    """
+    from matplotlib.patches import Rectangle
+
+    cell = size / max(h, w)
+    gw, gh = cell * w, cell * h
+    x0, y0 = x + (size - gw) / 2, y + (size - gh) / 2
+    ax.add_patch(Rectangle((x0, y0), gw, gh, facecolor=COLOURS[role],
+                           edgecolor=edgecolor or COLOURS["line"], linewidth=1.2))
+    if lines and max(h, w) <= 32:
+        for i in range(1, w):
+            ax.plot([x0 + i * cell] * 2, [y0, y0 + gh], color=COLOURS["line"], linewidth=0.4)
+        for j in range(1, h):
+            ax.plot([x0, x0 + gw], [y0 + j * cell] * 2, color=COLOURS["line"], linewidth=0.4)
+    return x0, y0, gw, gh

@@ -17,37 +17,10 @@ True
 
 from __future__ import annotations
 
-from .draw import COLOURS, arrow, box, canvas, label
+from ..model_facts import network_facts
+from .draw import COLOURS, arrow, box, canvas, grid, label
 
 __all__ = ["secam_pipeline_diagram"]
-
-
-def _facts(model):
-    """``(name, K, (h, w), (H_in, W_in))`` of a :class:`CamModel` or :class:`NetworkFacts`."""
-    from ..model_facts import NetworkFacts, network_facts
-    from ..models import CamModel
-
-    if isinstance(model, CamModel):
-        model = network_facts(model)
-    if not isinstance(model, NetworkFacts):
-        raise TypeError(f"model must be a CamModel from load_model() or NetworkFacts, got {type(model).__name__}")
-    return model.name, model.channels, tuple(model.grid), tuple(model.input_size)
-
-
-def _cells(ax, x, y, size, h, w, *, role, edgecolor=None):
-    """A square of side ``size`` cut into ``h × w`` cells (lines only for grids of at most 32 cells a side)."""
-    from matplotlib.patches import Rectangle
-
-    cell = size / max(h, w)
-    gw, gh = cell * w, cell * h
-    x0, y0 = x + (size - gw) / 2, y + (size - gh) / 2
-    ax.add_patch(Rectangle((x0, y0), gw, gh, facecolor=COLOURS[role], edgecolor=edgecolor or COLOURS["line"],
-                           linewidth=1.2))
-    if max(h, w) <= 32:
-        for i in range(1, w):
-            ax.plot([x0 + i * cell] * 2, [y0, y0 + gh], color=COLOURS["line"], linewidth=0.4)
-        for j in range(1, h):
-            ax.plot([x0, x0 + gw], [y0 + j * cell] * 2, color=COLOURS["line"], linewidth=0.4)
 
 
 def secam_pipeline_diagram(model, *, image_size, n_superpixels: int, image=None, segments=None):
@@ -64,7 +37,8 @@ def secam_pipeline_diagram(model, *, image_size, n_superpixels: int, image=None,
     Returns the matplotlib figure. Raises ``TypeError`` for another kind of
     ``model`` and ``ValueError`` for a non-positive size or count.
     """
-    name, K, (h, w), (h_in, w_in) = _facts(model)
+    facts = network_facts(model)
+    name, K, (h, w), (h_in, w_in) = facts.name, facts.channels, facts.grid, facts.input_size
     H, W = (int(v) for v in image_size)
     if H <= 0 or W <= 0 or int(n_superpixels) <= 0:
         raise ValueError(f"image_size and n_superpixels must be positive, got {image_size} and {n_superpixels}")
@@ -103,11 +77,11 @@ def secam_pipeline_diagram(model, *, image_size, n_superpixels: int, image=None,
     label(ax, 3.05, low + 0.05, f"{name}\ninput {h_in} × {w_in}", fontsize=8, va="top")
     arrow(ax, (3.8, mid_low), (4.2, mid_low))
     for i in range(3, -1, -1):
-        _cells(ax, 4.2 + 0.1 * i, low + 0.1 * i - 0.15, 1.05, h, w, role="maps")
+        grid(ax, 4.2 + 0.1 * i, low + 0.1 * i - 0.15, 1.05, h, w, role="maps")
     label(ax, 4.95, low - 0.62, f"K = {K:,} maps, {h} × {w}", fontsize=9)
     arrow(ax, (5.65, mid_low), (6.25, mid_low))
     label(ax, 5.95, mid_low + 0.95, "$\\sum_k w_k^c f_k$", fontsize=10)
-    _cells(ax, 6.25, low + 0.15, 1.0, h, w, role="output")
+    grid(ax, 6.25, low + 0.15, 1.0, h, w, role="output")
     label(ax, 6.75, low - 0.1, f"$M_c$: {h} × {w}", fontsize=9)
     arrow(ax, (7.3, mid_low), (8.0, mid_low))
     label(ax, 7.65, mid_low + 0.45, "up-\nsample", fontsize=8.5)
