@@ -84,7 +84,7 @@ def secam_pipeline_diagram(model, *, image_size, n_superpixels: int, image=None,
     grid(ax, 6.25, low + 0.15, 1.0, h, w, role="output")
     label(ax, 6.75, low - 0.1, f"$M_c$: {h} × {w}", fontsize=9)
     arrow(ax, (7.3, mid_low), (8.0, mid_low))
-    label(ax, 7.65, mid_low + 0.45, "up-\nsample", fontsize=8.5)
+    label(ax, 7.65, mid_low - 0.4, "up-\nsample", fontsize=8.5)
     box(ax, 8.0, low, s, s, "$M_c$\nfull size", role="output", fontsize=9)
     label(ax, 8.0 + s / 2, low - 0.3, f"{H} × {W}", fontsize=9)
 
