@@ -15,6 +15,7 @@ The package follows the book's data path, one module per step::
     normalise             [0, 1] map                           (maps)
     set_seed              one seed per chapter, CAM_BOOK_SEED  (seeding)
     deletion_curve, …     faithfulness and sanity checks       (metrics)
+    sanity_verdict, …     the sanity check's judge             (sanity)
     overlay, plot_top_k   figures                              (viz)
     SecamExplorer         all of it, interactive (JupyterLab)  (widgets)
     web_explorer          the same, precomputed for the website (web_explorer)
@@ -103,6 +104,7 @@ from .models import (
 )
 from .predict import PredictionCheck, check_prediction
 from .progress import PROGRESS_ENV, progress
+from .sanity import SANITY_BAR, SANITY_STATISTICS, Similarity, map_similarity, randomisation_similarity, sanity_verdict
 from .secam import clear_superpixel_cache, secam, superpixel_means
 from .seeding import SEED_ENV, book_seed, set_seed
 from .shapes import SHAPE_CLASSES, shapes_dataset, shapes_scene
@@ -117,6 +119,9 @@ from .web_explorer import WEB_SETTINGS, WebExplorer, web_explorer
 
 __all__ = [
     "BASELINES",
+    "SANITY_BAR",
+    "SANITY_STATISTICS",
+    "Similarity",
     "BOUNDARY_TOLERANCE",
     "CHOICES",
     "DEFAULT_CMAP",
@@ -210,6 +215,7 @@ __all__ = [
     "lime_map",
     "load_image",
     "load_model",
+    "map_similarity",
     "model_note",
     "network_facts",
     "neuron_objective",
@@ -222,10 +228,12 @@ __all__ = [
     "predict_classes",
     "progress",
     "randomisation_order",
+    "randomisation_similarity",
     "rank_correlation",
     "resnet50_facts",
     "resnet50_weights_path",
     "sample_image_names",
+    "sanity_verdict",
     "secam",
     "seg_grad_cam",
     "seg_hires_cam",
