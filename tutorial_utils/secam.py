@@ -6,7 +6,7 @@ it, so that the explanation follows object boundaries:
 
 .. math::
 
-    S_c(s) = \frac{1}{|s|} \sum_{(x, y) \in s} M_c(x, y).
+    \bar M_c(s) = \frac{1}{|s|} \sum_{(x, y) \in s} M_c(x, y).
 
 The CAM must be upsampled to the image's full resolution first, and the
 superpixels computed on the same RGB image (see the SeCAM chapter for what goes
@@ -18,7 +18,7 @@ Upsampling and averaging are both linear, so the mean over a superpixel of the
 
 .. math::
 
-    S_c(s) = \sum_{i,j} P[s, ij]\, M_c(i, j), \qquad
+    \bar M_c(s) = \sum_{i,j} P[s, ij]\, M_c(i, j), \qquad
     P[s, ij] = \frac{1}{|s|} \sum_{(y, x) \in s} R[y, i]\, C[x, j],
 
 with :math:`R` and :math:`C` the 1-D interpolation matrices of
@@ -189,13 +189,13 @@ def _paint(values: np.ndarray, layout: _Layout) -> np.ndarray:
 
 
 def superpixel_means(cams, segments) -> np.ndarray:
-    r"""The mean of each map over each superpixel, :math:`S_c(s)`, in sorted label order: ``(L,)`` or ``(n, L)``.
+    r"""The mean of each map over each superpixel, :math:`\bar M_c(s)`, in sorted label order: ``(L,)`` or ``(n, L)``.
 
     ``cams`` is one map ``(h, w)`` or a stack ``(n, h, w)``, either at the
     resolution of ``segments`` (averaged as it is) or on a feature grid of
     another size, which stands for its bilinear upsampling to ``segments``'
     size (as :func:`tutorial_utils.maps.upsample` does it) — computed by
-    linearity, :math:`S_c(s) = \sum_{ij} P[s, ij]\,M_c(i, j)`, without the
+    linearity, :math:`\bar M_c(s) = \sum_{ij} P[s, ij]\,M_c(i, j)`, without the
     full-resolution maps. ``segments`` is an integer label image ``H×W`` with
     :math:`L` distinct labels (any integers; gaps allowed).
 
@@ -236,7 +236,7 @@ def _means(stack: np.ndarray, layout: _Layout) -> np.ndarray:
 
 
 def secam(cam, segments, *, from_grid: bool = False) -> np.ndarray:
-    r"""Average a map inside each superpixel: :math:`S_c(s) = \frac{1}{|s|}\sum_{(x,y)\in s} M_c(x,y)`.
+    r"""Average a map inside each superpixel: :math:`\bar M_c(s) = \frac{1}{|s|}\sum_{(x,y)\in s} M_c(x,y)`.
 
     ``cam`` is a 2-D map at the image's resolution (for example
     ``upsample(class_activation_map(...), image)``); ``segments`` is an integer

@@ -13,7 +13,7 @@ arithmetic as :meth:`SecamExplorer.render`:
 * per image and superpixel setting ``(n_segments, compactness)``: the explorer's
   own superpixels, numbered :math:`0 … L-1` in sorted label order (``uint16``,
   little-endian, gzip, base64), and per class the SeCAM value of each superpixel,
-  :math:`S_c(s)` (``float32``) — the numbers ``secam(..., from_grid=True)`` paints;
+  :math:`\bar M_c(s)` (``float32``) — the numbers ``secam(..., from_grid=True)`` paints;
 * the colour map as a 256-entry table, so the page colours as
   :func:`~tutorial_utils.overlay` does.
 
@@ -171,7 +171,7 @@ def web_explorer(explorer, settings: Sequence[tuple[int, float]] | None = None, 
     (default: all), ``jpeg_quality`` the photos' JPEG quality. Four images with
     four settings make about 1 MB of HTML.
 
-    The SeCAM values are :math:`S_c(s) = \sum_{ij} P[s, ij]\,M_c(i, j)`,
+    The SeCAM values are :math:`\bar M_c(s) = \sum_{ij} P[s, ij]\,M_c(i, j)`,
     computed per class with :func:`~tutorial_utils.superpixel_means` from the
     CAM's grid and rounded to ``float32``: the numbers
     ``secam(..., from_grid=True)`` paints for ``render``.

@@ -56,7 +56,7 @@ def test_grad_cam_and_hires_cam_equal_cam_over_hw_for_a_gap_linear_head(ns):
 def test_secam_is_the_mean_of_the_cam_in_each_superpixel(ns):
     from tutorial_utils import upsample
 
-    S, segments, M, image = ns["S"], ns["segments"], ns["M"], ns["image"]
+    S, segments, M, image = ns["secam_map"], ns["segments"], ns["M"], ns["image"]
     up = upsample(M, image)
     assert S.shape == segments.shape == image.shape[:2]
     for label in np.unique(segments)[:20]:

@@ -4,7 +4,7 @@ Two branches leave the image. Above, SLIC cuts it into superpixels at full
 resolution. Below, the network computes :math:`K` feature maps on its
 :math:`h \times w` grid, CAM weighs them into :math:`M_c`, and ``upsample``
 brings :math:`M_c` to the image's :math:`H \times W`. The branches meet in the
-mean inside each superpixel, :math:`S_c(s) = \frac{1}{|s|}\sum_{(x,y) \in s} M_c(x, y)`,
+mean inside each superpixel, :math:`\bar M_c(s) = \frac{1}{|s|}\sum_{(x,y) \in s} M_c(x, y)`,
 the SeCAM map, which a threshold or a top-:math:`k` choice turns into a mask.
 A dashed arrow marks the grid route (the superpixel means straight from the
 grid, :math:`P\,M_c`).

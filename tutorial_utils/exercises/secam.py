@@ -1,7 +1,7 @@
 r"""Chapter 5's auto-checked exercise: SeCAM, the map's mean inside each superpixel.
 
 The reader writes ``my_secam(cam, segments)``,
-:math:`S_c(s) = \frac{1}{|s|} \sum_{(x, y) \in s} M_c(x, y)` painted on every
+:math:`\bar M_c(s) = \frac{1}{|s|} \sum_{(x, y) \in s} M_c(x, y)` painted on every
 pixel of :math:`s`, compared with :func:`tutorial_utils.secam.secam`. The
 labels of the first test segmentation have gaps and start at 3, and the last
 is one superpixel labelled 7: a segmentation's labels need not be 0 … n−1.
@@ -95,7 +95,7 @@ EXERCISE = Exercise(
 
 
 def check_secam(fn, *, strict: bool = False) -> CheckResult:
-    r"""Check ``my_secam(cam, segments)``: :math:`S_c(s) = \frac{1}{|s|} \sum_{(x, y) \in s} M_c(x, y)` painted on every pixel of ``s``.
+    r"""Check ``my_secam(cam, segments)``: :math:`\bar M_c(s) = \frac{1}{|s|} \sum_{(x, y) \in s} M_c(x, y)` painted on every pixel of ``s``.
 
     ``cam`` is a float array ``H×W``, ``segments`` an integer label array of the
     same shape whose labels may have gaps and need not start at 0. The function
