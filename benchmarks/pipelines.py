@@ -144,7 +144,7 @@ def secam_maps(model: CamModel, x: torch.Tensor, image: np.ndarray, segments: np
 
     The forward pass and the top classes' maps on the feature grid, as in
     :func:`cam_maps`; then ``secam(maps, segments, from_grid=True)``: the means
-    over the superpixels by linearity, :math:`S_c(s) = \sum_{ij} P[s, ij] M_c(i, j)`,
+    over the superpixels by linearity, :math:`\bar M_c(s) = \sum_{ij} P[s, ij] M_c(i, j)`,
     painted onto the pixels — the same maps as averaging the upsampled ones.
 
     >>> maps = secam_maps(model, x, image, skimage_slic(image))
