@@ -13,6 +13,7 @@ The package follows the book's data path, one module per step::
     boundary_recall, …    superpixel quality vs true regions   (superpixel_metrics)
     lime_map              LIME's weights on the superpixels    (lime_baseline)
     normalise             [0, 1] map                           (maps)
+    cam_box, box_iou      a box from a map, scored by IoU      (localisation)
     set_seed              one seed per chapter, CAM_BOOK_SEED  (seeding)
     deletion_curve, …     faithfulness and sanity checks       (metrics)
     sanity_verdict, …     the sanity check's judge             (sanity)
@@ -77,6 +78,7 @@ from .gradients import (
 )
 from .maps import NORMALISATIONS, interpolation_matrix, normalise, positive_mass_share, threshold_mask, upsample
 from .lime_baseline import lime_classifier, lime_map
+from .localisation import box_iou, cam_box, centre_box
 from .images import ImageLoadError, MAX_PIXELS, as_rgb_uint8, load_image, sample_image_names, square_crop
 from .metrics import (
     BASELINES,
@@ -165,8 +167,11 @@ __all__ = [
     "average_drop",
     "book_seed",
     "boundary_recall",
+    "box_iou",
     "cached_weights_path",
+    "cam_box",
     "cascading_randomisation",
+    "centre_box",
     "channel_objective",
     "check_ascent_step",
     "check_average_drop",
