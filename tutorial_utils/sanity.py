@@ -157,6 +157,8 @@ def randomisation_similarity(trained, randomised) -> dict[str, np.ndarray]:
 def sanity_verdict(stats: dict[str, np.ndarray], bar: float = SANITY_BAR) -> np.ndarray:
     r"""The verdict per step: ``"pass"``, ``"fail"`` or ``"unclear"``, with the spread over draws.
 
+    Returns an array of Python strings (``dtype=object``), one per step.
+
     ``stats`` is :func:`randomisation_similarity`'s result (arrays ``draws×steps``).
     For each judging statistic (:data:`SANITY_STATISTICS`) take its mean over the
     draws, :math:`\bar s`, and its standard error, :math:`e = \mathrm{sd}/\sqrt{\text{draws}}`
@@ -190,4 +192,5 @@ def sanity_verdict(stats: dict[str, np.ndarray], bar: float = SANITY_BAR) -> np.
     error = values.std(axis=1, ddof=1) / np.sqrt(draws) if draws > 1 else np.zeros_like(mean)
     passes = (mean + 2 * error < bar).all(axis=0)
     fails = (mean - 2 * error > bar).any(axis=0)
-    return np.where(passes, "pass", np.where(fails, "fail", "unclear"))
+    # Python strings in the array (dtype object), so that one verdict prints as "fail", not np.str_('fail').
+    return np.where(passes, "pass", np.where(fails, "fail", "unclear")).astype(object)

@@ -137,3 +137,10 @@ def test_randomisation_similarity_checks_shapes():
 def test_sanity_verdict_rejects_bad_input(stats, bar, message):
     with pytest.raises(ValueError, match=message):
         sanity_verdict(stats, bar)
+
+
+def test_a_verdict_is_a_plain_string():
+    """Prose quotes single verdicts ({eval}): they must read "fail", not np.str_('fail')."""
+    stats = {k: np.array([[0.9]]) for k in ("abs_of_rho", "abs_rho", "ssim")}
+    verdict = sanity_verdict(stats)[0]
+    assert type(verdict) is str and repr(verdict) == "'fail'"
