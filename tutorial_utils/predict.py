@@ -4,9 +4,11 @@ Each chapter asks one question *before* it shows the answer. The reader sets
 ``prediction`` and runs the cell, which calls :func:`check_prediction` with the
 answer the chapter's code computed and a sentence saying why:
 
-* ``prediction = None`` (the cell as committed): the answer and the reason are
-  shown, and nothing fails, so the book builds and a reader who only reads
-  still learns the answer;
+* ``prediction = None`` (the cell as committed): nothing fails, so the book
+  builds, and the answer stays hidden until the reader asks for it. In a
+  notebook and on the website the cell shows a closed "Show the answer"
+  toggle (an HTML ``<details>`` element); in a terminal the text says how to
+  see it (``print(check)`` or ``check.answer``);
 * a right guess: ✓ and the reason;
 * a wrong guess: ✗, the guess, the answer and the reason. Nothing raises: a
   wrong prediction is part of learning, not an error.
@@ -16,7 +18,10 @@ compared without case or surrounding spaces) or booleans. A guess of the wrong
 kind, or a string that is not one of the choices, is a clear ``TypeError`` or
 ``ValueError`` naming ``prediction``.
 
->>> check_prediction(None, "grows", why="every copy adds to the average.", choices=("grows", "stays"))
+>>> check = check_prediction(None, "grows", why="every copy adds to the average.", choices=("grows", "stays"))
+>>> check
+No prediction yet: the answer is hidden. Set `prediction` and run the cell again, or print(...) this result to see it.
+>>> print(check)
 The answer: grows — every copy adds to the average.
 >>> check_prediction(3, 3.2, why="…", tolerance=0.5).right
 True
@@ -24,6 +29,7 @@ True
 
 from __future__ import annotations
 
+import html
 import math
 import numbers
 from dataclasses import dataclass
@@ -31,7 +37,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["PredictionCheck", "check_prediction"]
+__all__ = ["HIDDEN", "SHOW_ANSWER", "PredictionCheck", "check_prediction"]
 
 
 @dataclass(frozen=True)
@@ -55,12 +61,33 @@ class PredictionCheck:
         symbol, text = self._verdict()
         return symbol + text
 
-    __repr__ = __str__
+    def __repr__(self) -> str:
+        if self.right is None:
+            return HIDDEN
+        return str(self)
 
-    def _repr_markdown_(self) -> str:
+    def _repr_markdown_(self) -> str | None:
+        if self.right is None:
+            return None  # the answer goes only into the closed toggle of _repr_html_
         symbol, text = self._verdict()
         head, _, rest = text.partition(": ")
         return f"{symbol}**{head}:** {rest}"
+
+    def _repr_html_(self) -> str | None:
+        """With no prediction, a closed toggle that holds the answer; otherwise the Markdown verdict is shown."""
+        if self.right is not None:
+            return None
+        _, text = self._verdict()
+        head, _, rest = text.partition(": ")
+        return (f'<details class="cam-book-answer"><summary>{SHOW_ANSWER}</summary>\n'
+                f"<p><strong>{html.escape(head)}:</strong> {html.escape(rest)}</p>\n</details>")
+
+
+HIDDEN = ("No prediction yet: the answer is hidden. Set `prediction` and run the cell again, "
+          "or print(...) this result to see it.")
+"""What a committed predict-then-check cell says in plain text: the answer is not printed under the question."""
+SHOW_ANSWER = "No prediction yet — show the answer"
+"""The label of the closed toggle that holds the answer, in a notebook and on the website."""
 
 
 def _show(value) -> str:

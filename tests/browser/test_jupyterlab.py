@@ -6,6 +6,8 @@ autosave must not write outputs into the repository), and for every chapter:
 
 - opens it, runs all cells, and waits until the kernel is done;
 - finds no error output in any cell (cells tagged raises-exception excepted);
+- shows the predict-then-check answer only inside a closed toggle (innerText of a
+  closed ``<details>`` leaves out its content);
 - reads every rendered Markdown cell: no MyST role left raw (``{eval}``,
   ``{glue:text}``, ``{cite}``, ``{doc}`` ...), no citation JupyterLab could not
   resolve, and every ``{eval}`` expression evaluated without error (jupyterlab-myst
@@ -65,6 +67,9 @@ STATE = r"""
         i, type: 'code', count: cell.executionCount, tags,
         pending: widget.node.querySelector('.jp-InputArea-prompt').textContent.includes('*'),
         errors: outputs.filter(o => o.output_type === 'error').map(o => `${o.ename}: ${o.evalue}`.slice(0, 300)),
+        predicts: cell.sharedModel.getSource().includes('check_prediction(prediction'),
+        answers: Array.from(widget.node.querySelectorAll('.jp-OutputArea details.cam-book-answer'))
+          .map(d => ({open: d.open, shown: (widget.node.querySelector('.jp-OutputArea') || {}).innerText || ''})),
       });
     } else if (cell.type === 'markdown') {
       const rendered = widget.node.querySelector('.jp-MarkdownOutput, .myst');
@@ -188,6 +193,11 @@ def _problems(state: dict) -> list[str]:
                 problems.append(f"cell {c['i']}: error output {c['errors'][0]}")
             if c["count"] is None and "raises-exception" not in c["tags"]:
                 problems.append(f"cell {c['i']}: never ran (Run All stopped before it)")
+            if c["predicts"]:  # predict-then-check: the answer waits in a closed toggle
+                if len(c["answers"]) != 1 or c["answers"][0]["open"]:
+                    problems.append(f"cell {c['i']}: the prediction cell shows no closed answer toggle: {c['answers']}")
+                elif "The answer:" in c["answers"][0]["shown"]:
+                    problems.append(f"cell {c['i']}: the prediction cell's answer is visible before it is asked for")
             continue
         if c["text"] is None:
             problems.append(f"cell {c['i']}: Markdown not rendered")

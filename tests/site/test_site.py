@@ -202,6 +202,22 @@ def test_notebook_pages_show_no_errors(site, name):
         assert "Model: " in html, "the page loads a model but does not show which"
 
 
+@pytest.mark.parametrize("name", [n for n in TOC_PAGES if n.startswith("notebooks/")])
+def test_the_predicted_answer_waits_in_a_closed_toggle(site, name):
+    """A predict-then-check cell shows its answer only when the reader opens a closed <details>."""
+    path, _ = _page(site, name)
+    html = path.read_text(encoding="utf-8")
+    source = json.loads((ROOT / f"{name}.ipynb").read_text())
+    asks = sum("check_prediction(prediction" in "".join(c["source"]) for c in source["cells"] if c["cell_type"] == "code")
+    toggles = re.findall(r'<details class="cam-book-answer"( open)?><summary>(.*?)</details>', html, re.S)
+    assert len(toggles) == asks, f"{name}: {asks} prediction cells but {len(toggles)} answer toggles"
+    assert not any(is_open for is_open, _ in toggles), f"{name}: an answer toggle is open"
+    outside = re.sub(r'<details class="cam-book-answer">.*?</details>', "", html, flags=re.S)
+    if asks:
+        assert "The answer:</strong>" in html, f"{name}: the toggle holds no answer"
+    assert "The answer:</strong>" not in outside, f"{name}: a predicted answer is shown outside its toggle"
+
+
 @pytest.mark.parametrize("name", TOC_PAGES)
 def test_the_network_is_named_near_the_top(site, name):
     """A page that shows a trained model's output names that network in prose within its first 2,500 characters."""

@@ -6,11 +6,30 @@ import pytest
 from tutorial_utils import check_prediction
 
 
-def test_none_shows_the_answer_and_the_reason():
-    result = check_prediction(None, 0.42, why="most cells are positive.")
+def test_none_hides_the_answer_until_the_reader_asks():
+    result = check_prediction(None, 0.42, why="most cells are <positive> & small.")
     assert result.right is None
-    assert str(result) == "The answer: 0.42 — most cells are positive."
-    assert result._repr_markdown_() == "**The answer:** 0.42 — most cells are positive."
+    # Asked for (print, str): the answer and the reason.
+    assert str(result) == "The answer: 0.42 — most cells are <positive> & small."
+    # Shown under the question (repr, Markdown): not the answer.
+    assert "0.42" not in repr(result) and "positive" not in repr(result)
+    assert result._repr_markdown_() is None
+    # In a notebook and on the website: a closed toggle that holds it, escaped.
+    page = result._repr_html_()
+    assert page.startswith('<details class="cam-book-answer"><summary>') and page.endswith("</details>")
+    assert " open" not in page.split(">")[0]
+    assert "<strong>The answer:</strong> 0.42 — most cells are &lt;positive&gt; &amp; small." in page
+    # What IPython displays: HTML and plain text only, and the plain text hides the answer too.
+    from IPython.core.formatters import DisplayFormatter
+    shown, _ = DisplayFormatter().format(result)
+    assert set(shown) == {"text/plain", "text/html"}
+    assert "0.42" not in shown["text/plain"]
+
+
+def test_a_guess_shows_its_verdict_openly():
+    result = check_prediction(0.4, 0.42, why="x", tolerance=0.05)
+    assert result._repr_html_() is None and result._repr_markdown_().startswith("✓ **Right:**")
+    assert repr(result) == str(result)
 
 
 def test_numbers_within_the_tolerance_are_right():
