@@ -1,6 +1,8 @@
 # CAM & SeCAM — an executable book.
 #
 #   make book   build the website into _build/html, executing every notebook
+#   make student  write the student edition into _build/student: every chapter without
+#               its written solutions, for handing out (book_tools/student_edition.py)
 #   make test   unit tests and the book's rules, the docstring examples, a strict book build,
 #               every notebook under nbval, site checks, the built site in headless
 #               Chromium (installed with apt-get if missing), and every chapter run in
@@ -49,10 +51,11 @@ export CAM_BOOK_NO_INSTALL := 1
 NBVAL_SEED ?= 1
 NBVAL_THREADS ?= 1
 
-.PHONY: help book test install browser clean
+.PHONY: help book student test install browser clean
 
 help:
 	@echo "make book   build the website into _build/html (executes the notebooks)"
+	@echo "make student  write the student edition (every chapter without its solutions) into _build/student"
 	@echo "make test   run everything: unit tests, book rules, docstring examples, strict book build, nbval, site checks, browser test"
 
 install: $(INSTALLED) $(VENDOR_STAMP) $(LAB_OVERRIDES)
@@ -108,11 +111,14 @@ book: install
 	time $(BIN)/jupyter-book build .
 	@echo "==> The book is in _build/html/index.html"
 
+student: install
+	$(BIN)/python -m book_tools.student_edition --out _build/student
+
 test: install browser
 	@echo "==> Unit tests of tutorial_utils and benchmarks, and the book's rules (tests/book)"
 	time $(BIN)/python -m pytest tests/unit tests/book
-	@echo "==> Docstring examples of tutorial_utils and benchmarks, cut off from the network (tests/isolation.py)"
-	time $(BIN)/python -m pytest -p isolation --doctest-modules tutorial_utils benchmarks
+	@echo "==> Docstring examples of tutorial_utils, benchmarks and book_tools, cut off from the network (tests/isolation.py)"
+	time $(BIN)/python -m pytest -p isolation --doctest-modules tutorial_utils benchmarks book_tools
 	@echo "==> Strict book build (seed 0, every core): every page re-read, warnings are errors"
 	time env -u OMP_NUM_THREADS CAM_BOOK_SEED=0 $(BIN)/jupyter-book build . --all --warningiserror --keep-going
 	@echo "==> Every notebook again under nbval, differently: seed $(NBVAL_SEED), $(NBVAL_THREADS) thread(s)"

@@ -12,7 +12,7 @@ import helpers instead of copying them) as checks that name the file and line:
 - few docstring examples are skipped, and each says why.
 
 ``make test`` also runs the docstring examples themselves
-(``pytest -p isolation --doctest-modules tutorial_utils benchmarks``).
+(``pytest -p isolation --doctest-modules tutorial_utils benchmarks book_tools``).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from typing import NamedTuple
 import pytest
 from book_layout import ROOT
 
-PACKAGES = ("tutorial_utils", "benchmarks")
-#: Every module of the two packages, subpackages included.
+PACKAGES = ("tutorial_utils", "benchmarks", "book_tools")
+#: Every module of the packages, subpackages included.
 MODULES = sorted(p for package in PACKAGES for p in (ROOT / package).rglob("*.py"))
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
