@@ -55,6 +55,8 @@ The package, one module per part:
 * :mod:`~tutorial_utils.exercises.registry` — :data:`EXERCISES` and :func:`grade`;
 * :mod:`~tutorial_utils.exercises.grading` — ``python -m tutorial_utils check``:
   :func:`run_check`, the parent that judges;
+* :mod:`~tutorial_utils.exercises.classlist` — a class at once: the submissions
+  in a folder, whose each one is, and the table of ``check --csv``;
 * :mod:`~tutorial_utils.exercises.child` — :func:`load_student_file` and the
   child process, the only code that runs a student's file.
 """

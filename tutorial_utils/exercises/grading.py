@@ -84,6 +84,7 @@ from .engine import (
     reference_answer,
     verdict_before_calling,
 )
+from .classlist import csv_target_problem, find_submissions, write_csv
 from .registry import EXERCISES
 
 __all__ = ["CHECK_TIMEOUT", "FileReport", "default_jobs", "grade_files", "run_check"]
@@ -103,32 +104,39 @@ CHECK_TIMEOUT = 20.0
 
 
 def run_check(files: Sequence[str], *, as_json: bool = False, show_all: bool = False, out=None, err=None,
-              timeout: float = CHECK_TIMEOUT, jobs: int | None = None) -> int:
-    """``python -m tutorial_utils check FILE…``: grade each file in a child process of its own; the exit code.
+              timeout: float = CHECK_TIMEOUT, jobs: int | None = None, csv: str | None = None) -> int:
+    """``python -m tutorial_utils check PATH…``: grade each file in a child process of its own; the exit code.
 
-    Prints one line per attempted exercise and file (chapter, function, ✓/✗,
-    message) — every exercise, not attempted ones (–) included, with
-    ``show_all`` — or with ``as_json`` a JSON list of objects with the keys ``file``,
-    ``exercise``, ``chapter``, ``function``, ``attempted``, ``passed`` and
-    ``message``. A student's code runs in child processes, never in this one
-    (see this module's description): ``timeout`` seconds
-    (:data:`CHECK_TIMEOUT`) are allowed for loading a file and for each
-    exercise, and ``jobs`` files are graded at the same time (default: the
-    number of CPUs, at most 4).
+    ``files`` are students' files and folders of them; ``csv``, a file for the
+    class's table (:mod:`~tutorial_utils.exercises.classlist`). Prints one line
+    per attempted exercise and file (chapter, function, ✓/✗, message) — every
+    exercise, not attempted ones (–) included, with ``show_all`` — or with
+    ``as_json`` a JSON list of objects with the keys ``file``, ``exercise``,
+    ``chapter``, ``function``, ``attempted``, ``passed`` and ``message``. A
+    student's code runs in child processes, never in this one (see this
+    module's description): ``timeout`` seconds (:data:`CHECK_TIMEOUT`) are
+    allowed for loading a file and for each exercise, and ``jobs`` files are
+    graded at the same time (default: the number of CPUs, at most 4).
 
     Returns 0 if every attempted exercise is right; 1 if one is wrong, ran out
-    of time or ended its process; 2 if a file is missing, unreadable or fails
-    while loading (a syntax error, an exception, an exit or running out of
-    time at import), with one line naming the file on stderr.
+    of time or ended its process, or a file attempts none; 2 if a file is missing, unreadable or fails
+    while loading (a syntax error, an exception, an exit or running out of time
+    at import) or a folder holds no submission; also 2, before grading, if ``csv``
+    cannot be written. One line on stderr says why.
 
     >>> run_check(["no_such_answer.py"], err=sys.stdout)
     error: no_such_answer.py: no such file
     2
     """
-    out = out or sys.stdout
-    err = err or sys.stderr
+    out, err = out or sys.stdout, err or sys.stderr
+    submissions = find_submissions(files)
+    if csv and (problem := csv_target_problem(csv)):
+        print(f"error: {problem}", file=err)
+        return 2
+    graded = iter(grade_files([s.path for s in submissions if s.error is None], timeout=timeout, jobs=jobs))
+    reports = [next(graded) if s.error is None else FileReport(s.path, error=s.error) for s in submissions]
     rows, code = [], 0
-    for report in grade_files(files, timeout=timeout, jobs=jobs):
+    for report in reports:
         if report.error is not None:
             print(f"error: {report.error}", file=err)
             code = 2
@@ -138,6 +146,11 @@ def run_check(files: Sequence[str], *, as_json: bool = False, show_all: bool = F
                              attempted=result.attempted, passed=result.passed, message=result.message))
             if result.attempted and not result.passed and code == 0:
                 code = 1
+        if report.error is None and not any(result.attempted for result in report.results) and code == 0:
+            code = 1  # a file that attempts nothing has not passed: the student edition as handed out
+    if csv and (failed := write_csv(csv, submissions, reports)):
+        print(f"error: {failed}", file=err)
+        code = 2
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=1), file=out)
         return code
@@ -154,8 +167,6 @@ def run_check(files: Sequence[str], *, as_json: bool = False, show_all: bool = F
         hidden = "" if show_all or attempted == len(mine) else " (--all lists the others)"
         print(f"  {attempted} of {len(mine)} exercises attempted{hidden}, {right} right.", file=out)
     return code
-
-
 
 
 @dataclass
