@@ -73,18 +73,9 @@ from typing import Sequence
 import numpy as np
 
 from .child import MAX_TEXT, MAX_VALUES
-from .engine import (
-    Case,
-    CheckResult,
-    Exercise,
-    Outcome,
-    judge,
-    missing_verdict,
-    passed_verdict,
-    reference_answer,
-    verdict_before_calling,
-)
 from .classlist import csv_target_problem, find_submissions, write_csv
+from .engine import (Case, CheckResult, Exercise, Outcome, judge, missing_verdict, passed_verdict, reference_answer,
+                     verdict_before_calling)
 from .registry import EXERCISES
 
 __all__ = ["CHECK_TIMEOUT", "FileReport", "default_jobs", "grade_files", "run_check"]
@@ -119,7 +110,7 @@ def run_check(files: Sequence[str], *, as_json: bool = False, show_all: bool = F
     graded at the same time (default: the number of CPUs, at most 4).
 
     Returns 0 if every attempted exercise is right; 1 if one is wrong, ran out
-    of time or ended its process, or a file attempts none; 2 if a file is missing, unreadable or fails
+    of time or ended its process, or a student's files attempt none; 2 if a file is missing, unreadable or fails
     while loading (a syntax error, an exception, an exit or running out of time
     at import) or a folder holds no submission; also 2, before grading, if ``csv``
     cannot be written. One line on stderr says why.
@@ -146,8 +137,10 @@ def run_check(files: Sequence[str], *, as_json: bool = False, show_all: bool = F
                              attempted=result.attempted, passed=result.passed, message=result.message))
             if result.attempted and not result.passed and code == 0:
                 code = 1
-        if report.error is None and not any(result.attempted for result in report.results) and code == 0:
-            code = 1  # a file that attempts nothing has not passed: the student edition as handed out
+    tried = {}  # a student whose files attempt nothing has not passed: the student edition as handed out
+    for s, report in zip(submissions, reports):
+        tried[s.student] = tried.get(s.student, False) or any(r.attempted for r in report.results)
+    code = 1 if code == 0 and not all(tried.values()) else code
     if csv and (failed := write_csv(csv, submissions, reports)):
         print(f"error: {failed}", file=err)
         code = 2
