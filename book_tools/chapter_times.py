@@ -127,8 +127,8 @@ def estimate(path: Path) -> Estimate:
 
 def estimate_sentence(e: Estimate) -> str:
     """The sentence a chapter's first cell states after ``**Estimated time.**``."""
-    return (f"About {e.total} minutes: {e.reading} to read the text, {e.code} to run and study the code, "
-            f"{e.exercises} for the exercises (the rule is on the page [For instructors](../book/instructors.md)).")
+    return (f"About {e.total} minutes: {e.reading} reading, {e.code} code, {e.exercises} exercises "
+            "([rule](../book/instructors.md)).")
 
 
 def _chapters(root: Path) -> list[Path]:
