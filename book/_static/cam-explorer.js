@@ -1,7 +1,7 @@
 /*
  * The SeCAM explorer of chapter 5, on the website, where no Python runs.
  *
- * tutorial_utils.web_explorer (explorer.web_version() in the chapter) writes a
+ * book_tools.web_explorer (explorer.web_version() in the chapter) writes a
  * <div class="cam-web-explorer"> holding a paragraph for JupyterLab and the
  * explorer's numbers as <script type="application/json">: per image the photo
  * (JPEG), the top classes, each class's CAM on the feature grid (float32), and per

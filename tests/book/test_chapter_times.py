@@ -7,7 +7,7 @@ import pytest
 
 from book_tools import chapter_times as ct
 from book_tools.notebooks import ROOT, chapter_paths, read_notebook
-from tutorial_utils import EXERCISES
+from book_tools import EXERCISES
 
 CHAPTERS = [p for p in chapter_paths() if read_notebook(p)["metadata"].get("cam_book", {}).get("kind") != "reference"]
 

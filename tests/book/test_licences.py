@@ -112,7 +112,8 @@ def _credit_rows():
 
 
 def _samples_the_chapters_load():
-    from tutorial_utils import SecamExplorer, sample_image_names
+    from tutorial_utils import sample_image_names
+    from book_tools import SecamExplorer
 
     samples = set(sample_image_names())
     loaded = set()

@@ -8,7 +8,7 @@ import pytest
 
 from book_tools import student_edition
 from book_tools.notebooks import ROOT, SOLUTION, chapter_paths, read_notebook, source
-from tutorial_utils import EXERCISES
+from book_tools import EXERCISES
 
 CHAPTERS = chapter_paths()
 

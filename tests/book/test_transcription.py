@@ -47,7 +47,7 @@ import tokenize
 import pytest
 from book_layout import ROOT
 
-from tutorial_utils.exercises.registry import EXERCISES
+from book_tools.exercises.registry import EXERCISES
 
 NGRAM = 8
 MAX_OVERLAP = 0.5

@@ -272,7 +272,7 @@ def test_search_finds_the_chapters(browser_context, server, query, expected):
     assert any(expected in h for h in hits), f"searching {query!r} did not find {expected}: {hits[:10]}"
 
 
-# The chapter-05 explorer of the website (tutorial_utils/web_explorer.py, book/_static/cam-explorer.js):
+# The chapter-05 explorer of the website (book_tools/web_explorer.py, book/_static/cam-explorer.js):
 # each of its live controls, moved as a reader moves it, must redraw the picture.
 EXPLORER_PAGE = "notebooks/05_secam"
 EXPLORER_MAX_BYTES = 3_000_000

@@ -40,8 +40,15 @@ def lite():
 
 @pytest.fixture
 def offline(monkeypatch):
-    """Pretend the weights server is unreachable, whatever this machine's network; the probed URLs."""
-    from tutorial_utils import weights
+    """Pretend the weights server is unreachable, whatever this machine's network; the URLs tried.
+
+    Both ways to it fail and are recorded: ``book_tools.weights``' probe (``fetch-weights``) and the
+    download that :func:`tutorial_utils.load_model` starts through ``torch.hub``.
+    """
+    import torch
+
+    from book_tools import weights
+    from tutorial_utils import models
 
     calls = []
 
@@ -49,6 +56,12 @@ def offline(monkeypatch):
         calls.append(url)
         return "simulated: no network"
 
+    def download(url, *args, **kwargs):
+        calls.append(url)
+        raise OSError("simulated: no network")
+
     monkeypatch.setattr(weights, "_probe", probe)
     monkeypatch.setattr(weights, "_offline_reason", None)
+    monkeypatch.setattr(torch.hub, "download_url_to_file", download)
+    monkeypatch.setattr(models, "_unreachable", "")
     return calls

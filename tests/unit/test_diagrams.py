@@ -12,8 +12,8 @@ def test_cam_pipeline_diagram_reads_its_sizes_from_the_network():
     import matplotlib.pyplot as plt
     import pytest
 
-    from tutorial_utils import resnet50_facts
-    from tutorial_utils.diagrams import cam_pipeline_diagram
+    from book_tools import resnet50_facts
+    from book_tools.diagrams import cam_pipeline_diagram
     from tutorial_utils.smallnets import SmallCamNet
 
     net = SmallCamNet(3, channels=(8, 8))  # K = 8 maps on a grid half the input's size
@@ -45,7 +45,7 @@ def test_resnet50_diagram_reads_blocks_channels_and_grids_from_the_network():
     import torch
     import torchvision
 
-    from tutorial_utils.diagrams import resnet50_diagram
+    from book_tools.diagrams import resnet50_diagram
 
     net = torchvision.models.resnet50(weights=None).eval()
     side = torchvision.models.ResNet50_Weights.DEFAULT.transforms().crop_size[0]
@@ -84,8 +84,8 @@ def test_slic_toy_diagram_draws_the_toy_s_own_values():
     import pytest
     from matplotlib.patches import Rectangle
 
-    from tutorial_utils.diagrams import slic_toy_diagram
-    from tutorial_utils.diagrams.slic import window_pixels
+    from book_tools.diagrams import slic_toy_diagram
+    from book_tools.diagrams.slic import window_pixels
     from tutorial_utils.slic import SlicTrace, slic_from_scratch
 
     toy = np.array([[10, 10, 10, 20, 20, 20],
@@ -126,8 +126,8 @@ def test_secam_pipeline_diagram_reads_its_sizes_from_the_network_and_the_image()
     import numpy as np
     import pytest
 
-    from tutorial_utils import NetworkFacts, resnet50_facts
-    from tutorial_utils.diagrams import secam_pipeline_diagram
+    from book_tools import NetworkFacts, resnet50_facts
+    from book_tools.diagrams import secam_pipeline_diagram
 
     made_up = NetworkFacts(name="TinyNet", channels=12, grid=(5, 9), input_size=(80, 144), classes=7,
                            parameters=1000)

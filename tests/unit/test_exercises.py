@@ -12,11 +12,11 @@ import pytest
 import torch
 from book_layout import ROOT
 
-from tutorial_utils import EXERCISES, CheckResult, ExerciseFailed, grade
-from tutorial_utils.__main__ import main
-from tutorial_utils.exercises import load_student_file
-from tutorial_utils.exercises.base import KINDS
-from tutorial_utils.exercises.engine import as_numbers
+from book_tools import EXERCISES, CheckResult, ExerciseFailed, grade
+from book_tools.cli import main
+from book_tools.exercises import load_student_file
+from book_tools.exercises.base import KINDS
+from book_tools.exercises.engine import as_numbers
 
 IDS = list(EXERCISES)
 MISTAKES = [(ex_id, i) for ex_id in IDS for i in range(len(EXERCISES[ex_id].mistakes))]
@@ -413,7 +413,7 @@ def test_the_notebook_stub_is_friendly_and_the_hidden_solution_passes(ex_id):
         warm_up = next(w for w in EXERCISES.values() if w.chapter == ex.chapter and w.kind == "warm-up")
         assert f"{warm_up.function}(" in before and before.startswith("<details>"), "the transfer task follows the warm-up"
         assert task.startswith("**2. Transfer, auto-checked: ") and f"`{ex.function}`" in task
-    assert f"from tutorial_utils import {ex.checker.__name__}" in stub
+    assert f"from book_tools import {ex.checker.__name__}" in stub
 
     shown = _run_cell(stub, {"np": np, "torch": torch})
     assert isinstance(shown, CheckResult) and not shown.passed and not shown.attempted

@@ -13,10 +13,10 @@ import pytest
 import torch
 
 import tutorial_utils.cam
-from tutorial_utils import EXERCISES, check_cam, grade
-from tutorial_utils.__main__ import main
-from tutorial_utils.exercises.grading import _clean, _decode_numbers, _decode_outcome, _how, grade_files
-from tutorial_utils.exercises import load_student_file
+from book_tools import EXERCISES, check_cam, grade
+from book_tools.cli import main
+from book_tools.exercises.grading import _clean, _decode_numbers, _decode_outcome, _how, grade_files
+from book_tools.exercises import load_student_file
 
 TIMEOUT = 2  # seconds per exercise: enough for every right answer here, short enough to keep the tests fast
 
@@ -75,9 +75,9 @@ CHEAT = '''
 import numpy as np
 import tutorial_utils
 import tutorial_utils.cam
-import tutorial_utils.exercises as exercises
-import tutorial_utils.exercises.cam as cam_exercise
-import tutorial_utils.exercises.engine as engine
+import book_tools.exercises as exercises
+import book_tools.exercises.cam as cam_exercise
+import book_tools.exercises.engine as engine
 
 def transposed(f, W, c):
     return (W[:, c][:, None, None] * f[0]).sum(0)
@@ -159,7 +159,7 @@ def test_monkeypatching_the_library_cannot_change_the_verdict(tmp_path, capsys):
 
 def test_the_command_and_the_checkers_in_a_notebook_say_the_same(tmp_path, capsys):
     """Every exercise's answer travels from the child to the verdict as in-process checking sees it."""
-    text = "from tutorial_utils import EXERCISES\n" + "".join(
+    text = "from book_tools import EXERCISES\n" + "".join(
         f"{ex.function} = EXERCISES[{ex.id!r}].{'reference' if i % 3 == 0 else f'mistakes[{i % len(ex.mistakes)}].fn'}\n"
         for i, ex in enumerate(EXERCISES.values()))
     path = _write(tmp_path, "mixed.py", text)

@@ -7,17 +7,17 @@ import os
 from pathlib import Path
 
 
-from tutorial_utils import EXERCISES
-from tutorial_utils.__main__ import main
-from tutorial_utils.exercises.base import CheckResult
-from tutorial_utils.exercises.classlist import (
+from book_tools import EXERCISES
+from book_tools.cli import main
+from book_tools.exercises.base import CheckResult
+from book_tools.exercises.classlist import (
     Submission,
     class_table,
     csv_target_problem,
     find_submissions,
     write_csv,
 )
-from tutorial_utils.exercises.grading import FileReport
+from book_tools.exercises.grading import FileReport
 
 TIMEOUT = 5
 FUNCTIONS = [ex.function for ex in EXERCISES.values()]

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from tutorial_utils import load_model, models, weights
+from tutorial_utils import load_model, models
+from book_tools import weights
 
 SEEN_AT_IMPORT = {name: os.environ.get(name) for name in ("TORCH_HOME", "XDG_CACHE_HOME", "HF_HOME", "CAM_BOOK_MODEL")}
 
@@ -75,6 +76,6 @@ def test_loopback_still_works():
 
 
 def test_auto_model_falls_back_without_waiting_for_the_network(monkeypatch):
-    monkeypatch.setattr(weights, "_offline_reason", None)
+    monkeypatch.setattr(models, "_unreachable", "")
     model = load_model(verbose=False)
     assert model.name == "efficientnet_lite0"

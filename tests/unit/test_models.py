@@ -11,13 +11,13 @@ from tutorial_utils import (
     CamModel,
     GapLinearHead,
     WeightsUnavailableError,
-    fetch_resnet50_weights,
     load_image,
     load_model,
     models,
     resnet50_weights_path,
-    weights,
 )
+from book_tools import weights
+from book_tools import fetch_resnet50_weights
 
 CAT_CLASSES = {"tabby", "tiger cat", "Persian cat", "Siamese cat", "Egyptian cat"}
 
@@ -36,10 +36,19 @@ class _RenamedWeights:
 
 
 def _seed_resnet50_weights(torch_home, monkeypatch, state_dict=None):
-    """Cache ``state_dict`` as ResNet50's weights, named after its own SHA-256 as torchvision names files."""
+    """Cache ``state_dict`` as ResNet50's weights where torchvision caches them (``load_model`` reads them)."""
     if state_dict is None:
         torch.manual_seed(0)
         state_dict = torchvision.models.resnet50().state_dict()
+    path = resnet50_weights_path()
+    assert str(path).startswith(str(torch_home))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(state_dict, path)
+    return path, state_dict
+
+
+def _seed_named_by_hash(torch_home, monkeypatch, state_dict):
+    """Cache ``state_dict`` named after its own SHA-256, as torchvision names files, for ``fetch-weights`` to check."""
     folder = resnet50_weights_path().parent
     folder.mkdir(parents=True, exist_ok=True)
     scratch = folder / "resnet50.tmp"
@@ -48,10 +57,10 @@ def _seed_resnet50_weights(torch_home, monkeypatch, state_dict=None):
     real = weights.resnet50_weights()
     renamed = _RenamedWeights(real, real.url.rsplit("/", 1)[0] + f"/resnet50-{prefix}.pth")
     monkeypatch.setattr(weights, "resnet50_weights", lambda: renamed)
-    path = resnet50_weights_path()
+    path = weights.resnet50_weights_path()
     assert str(path).startswith(str(torch_home))
     scratch.rename(path)
-    return path, state_dict
+    return path
 
 
 # ------------------------------------------------------------- the fallback
@@ -320,6 +329,13 @@ def test_probe_gives_up_on_a_hanging_network(monkeypatch):
 def test_offline_is_remembered_within_a_process(offline):
     load_model(verbose=False)
     load_model(verbose=False)
+    assert len(offline) == 1  # the second load does not try the server again
+
+
+def test_the_fetch_command_probes_once_per_process(offline):
+    for _ in range(2):
+        with pytest.raises(WeightsUnavailableError):
+            fetch_resnet50_weights()
     assert len(offline) == 1
 
 
@@ -373,7 +389,7 @@ def test_probe_goes_through_a_configured_proxy(monkeypatch):
 
 
 def test_fetch_weights_command_offline_says_where_the_file_goes(offline, capsys):
-    from tutorial_utils.__main__ import main
+    from book_tools.cli import main
 
     assert main(["fetch-weights"]) == 1
     err = capsys.readouterr().err
@@ -381,9 +397,9 @@ def test_fetch_weights_command_offline_says_where_the_file_goes(offline, capsys)
 
 
 def test_fetch_weights_command_checks_a_cached_file(_isolated_torch_home, monkeypatch, capsys, offline):
-    from tutorial_utils.__main__ import main
+    from book_tools.cli import main
 
-    path, _ = _seed_resnet50_weights(_isolated_torch_home, monkeypatch, {"w": torch.zeros(2)})
+    path = _seed_named_by_hash(_isolated_torch_home, monkeypatch, {"w": torch.zeros(2)})
     assert main(["fetch-weights"]) == 0 and str(path) in capsys.readouterr().out
     path.write_bytes(b"not the file")
     assert main(["fetch-weights"]) == 1
@@ -393,7 +409,7 @@ def test_fetch_weights_command_checks_a_cached_file(_isolated_torch_home, monkey
 def test_resnet50_facts_come_from_torchvision_without_weights():
     import torchvision
 
-    from tutorial_utils import resnet50_facts
+    from book_tools import resnet50_facts
 
     net = torchvision.models.resnet50()  # no weights: nothing to download
     facts = resnet50_facts()
@@ -407,7 +423,7 @@ def test_resnet50_facts_come_from_torchvision_without_weights():
 
 
 def test_the_model_note_names_the_network_and_gives_resnet50_s_figures(lite, offline):
-    from tutorial_utils import model_note, network_facts, resnet50_facts
+    from book_tools import model_note, network_facts, resnet50_facts
 
     note = model_note(lite)
     assert note.startswith("The figures and numbers on this page come from EfficientNet-Lite0")
@@ -420,7 +436,8 @@ def test_the_model_note_names_the_network_and_gives_resnet50_s_figures(lite, off
 
 
 def test_network_facts_take_any_cam_network_and_pass_facts_through():
-    from tutorial_utils import SmallCamNet, network_facts, resnet50_facts
+    from tutorial_utils import SmallCamNet
+    from book_tools import network_facts, resnet50_facts
 
     facts = resnet50_facts()
     assert network_facts(facts) is facts

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tutorial_utils import check_prediction
+from book_tools import check_prediction
 
 
 def test_none_hides_the_answer_until_the_reader_asks():

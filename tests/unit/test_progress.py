@@ -1,10 +1,10 @@
-"""tutorial_utils.progress: a live bar, one summary line, or nothing."""
+"""book_tools.progress: a live bar, one summary line, or nothing."""
 
 import re
 
 import pytest
 
-from tutorial_utils import PROGRESS_ENV, progress
+from book_tools import PROGRESS_ENV, progress
 
 
 def test_summary_prints_one_line_after_the_loop(capsys):

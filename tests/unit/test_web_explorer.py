@@ -19,8 +19,9 @@ import pytest
 import yaml
 from book_layout import ROOT
 
-from tutorial_utils import DEFAULT_CMAP, DIMMED, WEB_SETTINGS, SecamExplorer, WebExplorer, web_explorer
-from tutorial_utils.web_explorer import FALLBACK
+from tutorial_utils import DEFAULT_CMAP
+from book_tools import DIMMED, WEB_SETTINGS, SecamExplorer, WebExplorer, web_explorer
+from book_tools.web_explorer import FALLBACK
 
 CHAPTER_IMAGES = ("coffee", "chelsea", "astronaut", "rocket")
 #: The chapter's four images with the four default settings measured 0.99 MB (JPEG quality 95).

@@ -35,7 +35,7 @@ from book_layout import ROOT
 from PIL import Image
 
 from browser.browser_support import CHROMIUM_ARGS, chromium_path, missing, opted_out, press_keys, redraw_after
-from tutorial_utils import SecamExplorer
+from book_tools import SecamExplorer
 
 SCRIPT = ROOT / "book" / "_static" / "cam-explorer.js"
 STYLES = ROOT / "book" / "_static" / "book.css"

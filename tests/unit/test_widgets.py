@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from tutorial_utils import SecamExplorer
+from book_tools import SecamExplorer
 
 
 @pytest.fixture(scope="module")

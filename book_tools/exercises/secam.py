@@ -21,7 +21,7 @@ __all__ = ["EXERCISE", "check_secam"]
 
 
 def _secam_reference(cam, segments):
-    from ..secam import secam
+    from tutorial_utils.secam import secam
 
     return secam(cam, segments)
 

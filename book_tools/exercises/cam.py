@@ -21,7 +21,7 @@ __all__ = ["EXERCISE", "check_cam"]
 
 
 def _cam_reference(f, W, c):
-    from ..cam import class_activation_map
+    from tutorial_utils.cam import class_activation_map
 
     return class_activation_map(f, W, c)
 

@@ -1,7 +1,7 @@
 """Diagrams drawn by code, with sizes read from the model, so that they stay true.
 
 Each function returns a matplotlib figure; the chapters show it with the alt
-text "Diagram: …". :mod:`~tutorial_utils.diagrams.draw` holds the primitives
+text "Diagram: …". :mod:`~book_tools.diagrams.draw` holds the primitives
 (boxes, arrows, labels in data units, Okabe–Ito fills).
 
 * :func:`cam_pipeline_diagram` — image → trunk → K feature maps → GAP → FC → logits, and the M_c branch (chapter 03);

@@ -23,7 +23,7 @@ __all__ = ["EXERCISE", "check_guided_relu_grad"]
 
 def _guided_reference(z, R):
     """The backward pass of the library's own guided ReLU (gradients.GuidedReLUFunction)."""
-    from ..gradients import GuidedReLUFunction
+    from tutorial_utils.gradients import GuidedReLUFunction
 
     z = z.detach().clone().requires_grad_(True)
     (grad,) = torch.autograd.grad(GuidedReLUFunction.apply(z, None), z, R)

@@ -7,7 +7,7 @@ maps :math:`f_k` (:math:`h \times w` each) → global average pooling →
 weights applied to the maps at every cell give :math:`M_c = \sum_k w_k^c f_k`,
 whose mean plus :math:`b_c` is the logit.
 
->>> from tutorial_utils import resnet50_facts
+>>> from book_tools import resnet50_facts
 >>> fig = cam_pipeline_diagram(resnet50_facts())
 >>> any("2,048" in t.get_text() for t in fig.axes[0].texts)
 True
@@ -35,7 +35,7 @@ def cam_pipeline_diagram(model, *, image=None, input_size=None):
     :func:`~tutorial_utils.load_model`), a
     :class:`~tutorial_utils.models.GapLinearHead` such as a
     :class:`~tutorial_utils.smallnets.SmallCamNet` (then ``input_size=(H, W)``
-    is needed), or :class:`~tutorial_utils.model_facts.NetworkFacts`. The number of
+    is needed), or :class:`~book_tools.model_facts.NetworkFacts`. The number of
     channels :math:`K`, the grid :math:`h \times w`, the input size and the
     number of classes are read from it, never typed; the feature maps and
     :math:`M_c` are drawn with :math:`h \times w` cells. ``image`` (an RGB

@@ -23,7 +23,7 @@ __all__ = ["EXERCISE", "check_mask_secam"]
 
 
 def _reference(cam, mask):
-    from ..secam import secam
+    from tutorial_utils.secam import secam
 
     return secam(np.asarray(cam, dtype=np.float64), np.asarray(mask).astype(np.int64))
 

@@ -23,8 +23,8 @@ def _flops_reference(K, h, w, H, W, n_classes):
     """The FLOPs counted by ``FlopCounterMode`` for CAM of ``n_classes`` classes, upsampled."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    from ..cam import class_activation_map
-    from ..maps import upsample
+    from tutorial_utils.cam import class_activation_map
+    from tutorial_utils.maps import upsample
 
     f = torch.rand(1, K, h, w, generator=torch.Generator().manual_seed(0))
     weights = torch.rand(n_classes + 1, K, generator=torch.Generator().manual_seed(1))

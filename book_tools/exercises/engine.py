@@ -5,7 +5,7 @@ An :class:`Exercise` is data: a reference implementation, a few test inputs
 mistakes (:class:`Mistake`). Checking a reader's function takes three steps,
 kept apart so that ``python -m tutorial_utils check`` can run the middle one —
 the only one that runs the reader's code — in a child process
-(:mod:`tutorial_utils.exercises.grading`):
+(:mod:`book_tools.exercises.grading`):
 
 1. :func:`inspect_answer` looks at the function without calling it, and
    :func:`verdict_before_calling` stops at a stub or at something that is not a function;
@@ -217,7 +217,7 @@ def inspect_answer(ex: Exercise, fn) -> tuple[str, str, str]:
     ``status`` is ``"function"``, ``"not_callable"`` or ``"stub"`` (a body that
     does nothing); ``name`` is the function's own name, or the exercise's for a lambda.
 
-    >>> from tutorial_utils.exercises import EXERCISES
+    >>> from book_tools.exercises import EXERCISES
     >>> def my_cam(f, W, c):
     ...     ...
     >>> inspect_answer(EXERCISES["cam"], my_cam), inspect_answer(EXERCISES["cam"], 42)
@@ -234,7 +234,7 @@ def inspect_answer(ex: Exercise, fn) -> tuple[str, str, str]:
 def missing_verdict(ex: Exercise) -> CheckResult:
     """The result for a namespace that does not define the exercise's function: not attempted.
 
-    >>> from tutorial_utils.exercises import EXERCISES
+    >>> from book_tools.exercises import EXERCISES
     >>> missing_verdict(EXERCISES["cam"])
     – my_cam is not attempted: no function of that name is defined.
     """
@@ -246,7 +246,7 @@ def verdict_before_calling(ex: Exercise, name: str, status: str, type_name: str)
 
     ``name``, ``status`` and ``type_name`` are what :func:`inspect_answer` says.
 
-    >>> from tutorial_utils.exercises import EXERCISES
+    >>> from book_tools.exercises import EXERCISES
     >>> verdict_before_calling(EXERCISES["cam"], "my_cam", "stub", "").attempted
     False
     >>> verdict_before_calling(EXERCISES["cam"], "my_cam", "function", "") is None
@@ -280,7 +280,7 @@ class Outcome:
     ``"not_implemented"`` or ``"exited"`` (``text`` is the code given to
     ``sys.exit``). It is plain data so that the command line can call the
     function in a child process and judge the outcome in its own (see
-    :mod:`tutorial_utils.exercises.grading`).
+    :mod:`book_tools.exercises.grading`).
     """
 
     kind: str
@@ -295,7 +295,7 @@ def call_answer(ex: Exercise, fn, case: Case) -> Outcome:
     ``SystemExit`` counts as a failure like any other exception: a function
     that calls ``sys.exit`` must not end the notebook's cell, or the grader.
 
-    >>> from tutorial_utils.exercises import EXERCISES
+    >>> from book_tools.exercises import EXERCISES
     >>> ex = EXERCISES["average_drop"]
     >>> call_answer(ex, lambda Y, O: None, ex.cases()[0]).kind
     'none'
@@ -337,7 +337,7 @@ def call_answer(ex: Exercise, fn, case: Case) -> Outcome:
 def reference_answer(ex: Exercise, case: Case) -> np.ndarray:
     """The right answer for one case, as float64 numbers: the exercise's reference, called on a copy of the inputs.
 
-    >>> from tutorial_utils.exercises import EXERCISES
+    >>> from book_tools.exercises import EXERCISES
     >>> ex = EXERCISES["cam"]
     >>> reference_answer(ex, ex.cases()[0]).shape
     (4, 5)
@@ -414,7 +414,7 @@ def judge(ex: Exercise, name: str, case: Case, expected: np.ndarray, outcome: Ou
     ``expected`` is :func:`reference_answer` for ``case``; ``name`` the
     function's name for the message. Makes no call of the reader's code.
 
-    >>> from tutorial_utils.exercises import EXERCISES
+    >>> from book_tools.exercises import EXERCISES
     >>> ex = EXERCISES["average_drop"]
     >>> case = ex.cases()[0]
     >>> print(judge(ex, "my_ad", case, reference_answer(ex, case), Outcome("none")))
@@ -428,7 +428,7 @@ def judge(ex: Exercise, name: str, case: Case, expected: np.ndarray, outcome: Ou
 def passed_verdict(ex: Exercise, name: str, n_cases: int) -> CheckResult:
     """The result for a function that was right on all ``n_cases`` test inputs.
 
-    >>> from tutorial_utils.exercises import EXERCISES
+    >>> from book_tools.exercises import EXERCISES
     >>> passed_verdict(EXERCISES["cam"], "my_cam", 3)
     ✓ my_cam is right: it matches class_activation_map on 3 test inputs.
     """
@@ -457,7 +457,7 @@ def check_answer(ex: Exercise, fn, *, strict: bool = False) -> CheckResult:
     :func:`inspect_answer` the function, and unless :func:`verdict_before_calling`
     settles it, :func:`call_answer` it on each case and :func:`judge` each outcome.
 
-    >>> from tutorial_utils.exercises import EXERCISES
+    >>> from book_tools.exercises import EXERCISES
     >>> check_answer(EXERCISES["average_drop"], lambda Y, O: 100 * np.mean(np.maximum(0, Y - O) / Y)).passed
     True
 

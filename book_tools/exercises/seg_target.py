@@ -1,9 +1,9 @@
 r"""Chapter 8's auto-checked exercise: the Seg-Grad-CAM target, :math:`y^c = \sum_{(i,j) \in M} y^c_{ij}`.
 
 The reader writes ``my_seg_target(logits, c)``, the sum of class :math:`c`'s
-logits over the pixels :math:`M` where :math:`c` wins the argmax, as
-:func:`tutorial_utils.gradients.seg_grad_cam` differentiates it. One test
-input has a class that wins nowhere: the target is then 0, the sum over nothing.
+logits over the pixels :math:`M` where :math:`c` wins the argmax — the score that
+chapter 8 gives :func:`tutorial_utils.grad_cam` as its ``target``. One test input
+has a class that wins nowhere: the target is then 0, the sum over nothing.
 
 The mistake catalogue in :data:`EXERCISE` is teaching material: each entry is a
 wrong variant of the computation with the hint a reader gets when their
@@ -41,7 +41,7 @@ EXERCISE = Exercise(
     function="my_seg_target",
     signature="my_seg_target(logits, c)",
     title="the Seg-Grad-CAM target",
-    reference_name="the target Σ_(i,j)∈M y^c_ij of seg_grad_cam",
+    reference_name="the Seg-Grad-CAM target Σ_(i,j)∈M y^c_ij",
     reference=_seg_reference,
     cases=_seg_cases,
     returns="scalar",

@@ -19,7 +19,7 @@ The inputs are designed so that every known mistake gives a result different fro
 the right answer and from every other mistake (classes ≠ K, non-square maps,
 non-zero biases, mixed signs, labels with gaps); the unit tests prove it.
 
->>> from tutorial_utils import check_cam
+>>> from book_tools import check_cam
 >>> result = check_cam(lambda f, W, c: (W[c][:, None, None] * f[0]).sum(0))
 >>> result.passed
 True
@@ -27,37 +27,37 @@ True
 ``grade(namespace)`` runs every checker whose function is defined in a namespace,
 in this process. ``python -m tutorial_utils check student.py`` does the same for
 files, but runs the students' code in child processes and judges what it
-returns in its own (:mod:`tutorial_utils.exercises.grading`): an answer that
+returns in its own (:mod:`book_tools.exercises.grading`): an answer that
 exits, hangs, floods the output or monkeypatches the library cannot fool it.
 
 The package, one module per part:
 
-* :mod:`~tutorial_utils.exercises.base` — what an exercise is (reference, cases,
+* :mod:`~book_tools.exercises.base` — what an exercise is (reference, cases,
   known mistakes) and what a check returns;
-* :mod:`~tutorial_utils.exercises.engine` — the three steps of a check: look at
+* :mod:`~book_tools.exercises.engine` — the three steps of a check: look at
   the function, call it, judge what it did;
 * one module per exercise, two per chapter, each with its reference, test
   inputs, catalogue of known mistakes and ``check_…`` function. The warm-ups
-  (the chapter's own computation): :mod:`~tutorial_utils.exercises.preprocess`,
-  :mod:`~tutorial_utils.exercises.head`, :mod:`~tutorial_utils.exercises.cam`,
-  :mod:`~tutorial_utils.exercises.slic_distances`, :mod:`~tutorial_utils.exercises.secam`,
-  :mod:`~tutorial_utils.exercises.grad_cam`, :mod:`~tutorial_utils.exercises.guided_relu`,
-  :mod:`~tutorial_utils.exercises.seg_target`, :mod:`~tutorial_utils.exercises.ascent_step`,
-  :mod:`~tutorial_utils.exercises.mass_share`, :mod:`~tutorial_utils.exercises.average_drop`,
-  :mod:`~tutorial_utils.exercises.cam_flops`. The transfer tasks (the chapter's
+  (the chapter's own computation): :mod:`~book_tools.exercises.preprocess`,
+  :mod:`~book_tools.exercises.head`, :mod:`~book_tools.exercises.cam`,
+  :mod:`~book_tools.exercises.slic_distances`, :mod:`~book_tools.exercises.secam`,
+  :mod:`~book_tools.exercises.grad_cam`, :mod:`~book_tools.exercises.guided_relu`,
+  :mod:`~book_tools.exercises.seg_target`, :mod:`~book_tools.exercises.ascent_step`,
+  :mod:`~book_tools.exercises.mass_share`, :mod:`~book_tools.exercises.average_drop`,
+  :mod:`~book_tools.exercises.cam_flops`. The transfer tasks (the chapter's
   idea in a situation it did not show), in chapter order:
-  :mod:`~tutorial_utils.exercises.unnormalise`, :mod:`~tutorial_utils.exercises.receptive_field`,
-  :mod:`~tutorial_utils.exercises.batch_cam`, :mod:`~tutorial_utils.exercises.slic_assign`,
-  :mod:`~tutorial_utils.exercises.mask_secam`, :mod:`~tutorial_utils.exercises.head_grad_cam`,
-  :mod:`~tutorial_utils.exercises.deconv_relu`, :mod:`~tutorial_utils.exercises.roi_target`,
-  :mod:`~tutorial_utils.exercises.channel_objective`, :mod:`~tutorial_utils.exercises.pointing_game`,
-  :mod:`~tutorial_utils.exercises.rank_correlation`, :mod:`~tutorial_utils.exercises.occlusion_passes`;
-* :mod:`~tutorial_utils.exercises.registry` — :data:`EXERCISES` and :func:`grade`;
-* :mod:`~tutorial_utils.exercises.grading` — ``python -m tutorial_utils check``:
-  :func:`run_check`, the parent that judges;
-* :mod:`~tutorial_utils.exercises.classlist` — a class at once: the submissions
-  in a folder, whose each one is, and the table of ``check --csv``;
-* :mod:`~tutorial_utils.exercises.child` — :func:`load_student_file` and the
+  :mod:`~book_tools.exercises.unnormalise`, :mod:`~book_tools.exercises.receptive_field`,
+  :mod:`~book_tools.exercises.batch_cam`, :mod:`~book_tools.exercises.slic_assign`,
+  :mod:`~book_tools.exercises.mask_secam`, :mod:`~book_tools.exercises.head_grad_cam`,
+  :mod:`~book_tools.exercises.deconv_relu`, :mod:`~book_tools.exercises.roi_target`,
+  :mod:`~book_tools.exercises.channel_objective`, :mod:`~book_tools.exercises.pointing_game`,
+  :mod:`~book_tools.exercises.rank_correlation`, :mod:`~book_tools.exercises.occlusion_passes`;
+* :mod:`~book_tools.exercises.registry` — :data:`EXERCISES` and :func:`grade`;
+* :mod:`~book_tools.exercises.grading` — grading files in child processes,
+  judged in the parent: the heart of ``python -m tutorial_utils check``;
+* :mod:`~book_tools.exercises.classlist` — the command's front, :func:`run_check`:
+  the submissions in a folder, whose each one is, the report and the table of ``check --csv``;
+* :mod:`~book_tools.exercises.child` — :func:`load_student_file` and the
   child process, the only code that runs a student's file.
 """
 
@@ -68,10 +68,11 @@ from .cam import check_cam
 from .cam_flops import check_cam_flops
 from .channel_objective import check_channel_objective
 from .child import StudentFileError, load_student_file
+from .classlist import run_check
 from .base import CheckResult, Exercise, ExerciseFailed, Mistake
 from .deconv_relu import check_deconv_relu_grad
 from .grad_cam import check_grad_cam
-from .grading import CHECK_TIMEOUT, run_check
+from .grading import CHECK_TIMEOUT
 from .guided_relu import check_guided_relu_grad
 from .head import check_head
 from .head_grad_cam import check_head_grad_cam

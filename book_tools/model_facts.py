@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from . import weights
-from .models import MODEL_ENV, CamModel, GapLinearHead
+from tutorial_utils.models import MODEL_ENV, CamModel, GapLinearHead
 
 __all__ = ["NetworkFacts", "model_note", "network_facts", "resnet50_facts"]
 

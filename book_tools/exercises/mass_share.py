@@ -20,7 +20,7 @@ __all__ = ["EXERCISE", "check_mass_share"]
 
 
 def _mass_reference(heatmap, mask):
-    from ..maps import positive_mass_share
+    from tutorial_utils.maps import positive_mass_share
 
     return positive_mass_share(heatmap, mask)
 

@@ -42,6 +42,8 @@ from urllib.parse import urlparse
 import torch
 from torch import nn
 
+from tutorial_utils.models import WeightsUnavailableError
+
 __all__ = [
     "CorruptWeightsError",
     "WeightsUnavailableError",
@@ -64,18 +66,6 @@ FETCH_COMMAND = "python -m tutorial_utils fetch-weights"
 PROBE_TIMEOUT = 5.0
 #: Seconds a stalled download may stay silent before it is abandoned.
 DOWNLOAD_TIMEOUT = 60.0
-
-
-class WeightsUnavailableError(RuntimeError):
-    """Pretrained weights are not cached and cannot be downloaded, or the cached file is unusable.
-
-    ``str(err)`` says where to put the weights file; ``err.cause`` is a short
-    clause saying why they are unavailable.
-    """
-
-    def __init__(self, message: str, cause: str) -> None:
-        super().__init__(message)
-        self.cause = cause
 
 
 class CorruptWeightsError(WeightsUnavailableError):
@@ -292,13 +282,7 @@ def resnet50_weights() -> Any:
 
 
 def resnet50_weights_path() -> Path:
-    """Where torchvision looks for the ResNet50 ImageNet weights (the file may not exist).
-
-    It is ``<torch hub dir>/checkpoints/<file name of the weights' URL>``; the hub
-    directory is ``$TORCH_HOME/hub``, by default ``~/.cache/torch/hub``. The name
-    carries the first hex digits of the file's SHA-256 (``resnet50-11ad3fa6.pth``),
-    which :func:`load_model` checks before reading the file.
-    """
+    """Where torchvision caches the ResNet50 weights: :func:`tutorial_utils.models.resnet50_weights_path`, by the enum."""
     return cached_weights_path(resnet50_weights())
 
 

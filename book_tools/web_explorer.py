@@ -1,6 +1,6 @@
 r"""The SeCAM explorer for the website: the explorer's numbers, drawn by the page's own script.
 
-On the website no Python runs, so :class:`~tutorial_utils.SecamExplorer`'s
+On the website no Python runs, so :class:`~book_tools.SecamExplorer`'s
 widgets cannot redraw. :func:`web_explorer` (or ``explorer.web_version()``)
 packs what the explorer would draw into the page instead, and the site's
 ``book/_static/cam-explorer.js`` draws it on a ``<canvas>`` with the same
@@ -19,7 +19,7 @@ arithmetic as :meth:`SecamExplorer.render`:
 
 The page then normalises (``max(M, 0) / max M``), colours, blends
 :math:`(1-\alpha)\,\text{image} + \alpha\,\text{colour}` and dims the pixels
-:func:`~tutorial_utils.threshold_mask` drops to :data:`~tutorial_utils.DIMMED`,
+:func:`~tutorial_utils.threshold_mask` drops to :data:`~book_tools.DIMMED`,
 as ``render`` does. Image, class, method, the precomputed superpixel settings,
 threshold and opacity respond on the page; another ``n_segments`` or
 ``compactness`` needs SLIC, hence Python: the live explorer in JupyterLab.
@@ -43,11 +43,15 @@ from typing import Sequence
 
 import numpy as np
 
-from .secam import superpixel_means
-from .viz import DEFAULT_CMAP
-from .widgets import DIMMED, METHODS
+from tutorial_utils.secam_fast import superpixel_means
+from tutorial_utils.viz import DEFAULT_CMAP
 
-__all__ = ["WEB_SETTINGS", "WebExplorer", "web_explorer"]
+__all__ = ["DIMMED", "METHODS", "WEB_SETTINGS", "WebExplorer", "web_explorer"]
+
+#: The two maps an explorer draws, in the widget and on the website.
+METHODS = ("CAM", "SeCAM")
+#: Brightness kept by the pixels a threshold drops: they are drawn at 30 % (``render``, and the website's explorer).
+DIMMED = 0.3
 
 #: The superpixel settings ``(n_segments, compactness)`` the website's explorer offers by default.
 WEB_SETTINGS = ((50, 10.0), (100, 10.0), (200, 10.0), (400, 10.0))
@@ -163,7 +167,7 @@ def web_explorer(explorer, settings: Sequence[tuple[int, float]] | None = None, 
                  images: Sequence[str] | None = None, jpeg_quality: int = 95) -> WebExplorer:
     r"""Precompute ``explorer``'s maps for the website: a :class:`WebExplorer`.
 
-    ``explorer`` is a :class:`~tutorial_utils.SecamExplorer`; its caches are
+    ``explorer`` is a :class:`~book_tools.SecamExplorer`; its caches are
     used and filled (one forward pass per image, the superpixels of each
     setting), so the page shows what ``explorer.render`` draws. ``settings``
     are the ``(n_segments, compactness)`` pairs offered on the page (default
@@ -172,7 +176,7 @@ def web_explorer(explorer, settings: Sequence[tuple[int, float]] | None = None, 
     four settings make about 1 MB of HTML.
 
     The SeCAM values are :math:`\bar M_c(s) = \sum_{ij} P[s, ij]\,M_c(i, j)`,
-    computed per class with :func:`~tutorial_utils.superpixel_means` from the
+    computed per class with :func:`~tutorial_utils.secam_fast.superpixel_means` from the
     CAM's grid and rounded to ``float32``: the numbers
     ``secam(..., from_grid=True)`` paints for ``render``.
 

@@ -1,9 +1,9 @@
 """Every auto-checked exercise, by id, in chapter order — and :func:`grade`, which runs their checkers here.
 
-Each chapter's module (:mod:`~tutorial_utils.exercises.cam`, …) defines its
+Each chapter's module (:mod:`~book_tools.exercises.cam`, …) defines its
 :data:`EXERCISE` and its ``check_…`` function; the registry pairs them, so that
 ``EXERCISES["cam"].checker is check_cam``. The command line
-(:mod:`tutorial_utils.exercises.grading`) grades every exercise of this registry.
+(:mod:`book_tools.exercises.grading`) grades every exercise of this registry.
 
 >>> [ex.id for ex in EXERCISES.values() if ex.kind == "warm-up"][:3]
 ['preprocess', 'head', 'cam']

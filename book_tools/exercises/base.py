@@ -5,7 +5,7 @@ An :class:`Exercise` holds a reference implementation, a few test inputs
 mistakes (:class:`Mistake`); a check returns a :class:`CheckResult`, and a
 checker called with ``strict=True`` raises :class:`ExerciseFailed` instead of
 returning a wrong one. The steps that run a reader's function and judge it are
-in :mod:`tutorial_utils.exercises.engine`.
+in :mod:`book_tools.exercises.engine`.
 
 >>> make_case(x=np.arange(3.0), c=1).text
 'x (array, float64) of shape (3,), c=1'

@@ -41,7 +41,7 @@ def _ascent(img, grad, step_size, decay, *, norm="mean", sign=1.0, clip=True, gr
 
 
 def _ascent_reference(img, grad, step_size, decay):
-    from ..featurevis import ascent_step
+    from tutorial_utils.featurevis import ascent_step
 
     return ascent_step(img, grad, step_size, decay).clamp(0.0, 1.0)  # the library's own step
 

@@ -33,7 +33,7 @@ __all__ = ["EXERCISE", "check_batch_cam"]
 
 
 def _batch_cam_reference(f, W, classes):
-    from ..cam import class_activation_map
+    from tutorial_utils.cam import class_activation_map
 
     return np.stack([class_activation_map(f[b:b + 1], W, int(c)) for b, c in enumerate(classes)])
 

@@ -20,7 +20,7 @@ __all__ = ["EXERCISE", "check_average_drop"]
 
 
 def _ad_reference(Y, O):
-    from ..metrics import average_drop
+    from tutorial_utils.metrics import average_drop
 
     return average_drop(Y, O)
 

@@ -21,7 +21,7 @@ __all__ = ["EXERCISE", "check_slic_distances"]
 
 
 def _slic_reference(image, centres, m, S):
-    from ..slic import slic_distance
+    from tutorial_utils.slic import slic_distance
 
     img = np.asarray(image, dtype=np.float64)
     out = np.empty((len(centres),) + img.shape)

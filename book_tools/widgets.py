@@ -21,18 +21,17 @@ from typing import Sequence
 
 import numpy as np
 
-from .cam import class_activation_map
-from .maps import normalise, threshold_mask, upsample
-from .images import load_image
-from .secam import secam
-from .slic import BACKENDS, fast_superpixels, superpixels
-from .viz import overlay, png_img_tag
+from tutorial_utils.cam import class_activation_map
+from tutorial_utils.maps import normalise, threshold_mask, upsample
+from tutorial_utils.images import load_image
+from tutorial_utils.secam import secam
+from tutorial_utils.slic import BACKENDS, fast_superpixels, superpixels
+from tutorial_utils.viz import overlay, png_img_tag
+
+from .web_explorer import DIMMED, METHODS, web_explorer
 
 __all__ = ["DIMMED", "METHODS", "SecamExplorer"]
 
-METHODS = ("CAM", "SeCAM")
-#: Brightness kept by the pixels a threshold drops: they are drawn at 30 % (``render``, and the website's explorer).
-DIMMED = 0.3
 
 
 def _opencv_slic_available() -> bool:
@@ -58,7 +57,7 @@ class SecamExplorer:
     ``values(**settings)`` is the map it draws, ``image_array``, ``cam_grid`` and
     ``segments`` the cached steps before it; ``last_render_seconds`` says how
     long the last drawing took. ``web_version()`` is the explorer for the
-    website, where no Python runs (:func:`tutorial_utils.web_explorer`).
+    website, where no Python runs (:func:`book_tools.web_explorer`).
     ``slic_backend`` is ``"opencv"`` (:func:`fast_superpixels`; the default where
     OpenCV's contrib modules are installed) or ``"skimage"`` (:func:`superpixels`,
     the reference).
@@ -195,18 +194,16 @@ class SecamExplorer:
         return shown
 
     def web_version(self, settings=None, **options):
-        """The explorer for the website, where no Python runs: a :class:`~tutorial_utils.WebExplorer`.
+        """The explorer for the website, where no Python runs: a :class:`~book_tools.WebExplorer`.
 
         ``settings`` are the ``(n_segments, compactness)`` pairs precomputed for
-        the page (default :data:`~tutorial_utils.WEB_SETTINGS`: 50, 100, 200 and
+        the page (default :data:`~book_tools.WEB_SETTINGS`: 50, 100, 200 and
         400 superpixels at compactness 10); ``options`` go to
-        :func:`~tutorial_utils.web_explorer` (``images``, ``jpeg_quality``).
+        :func:`~book_tools.web_explorer` (``images``, ``jpeg_quality``).
 
         >>> SecamExplorer(model, images=["chelsea"]).web_version([(50, 10.0)])   # doctest: +ELLIPSIS
         WebExplorer(images=['chelsea'], ... MB)
         """
-        from .web_explorer import web_explorer
-
         return web_explorer(self, settings, **options)
 
     # ------------------------------------------------------------ widgets

@@ -1,33 +1,24 @@
-r"""A class at once: the submissions in a folder, who each one belongs to, and the table ``--csv`` writes.
+r"""The ``check`` command's front: a class's submissions, who each one belongs to, and what the command reports.
 
-``python -m tutorial_utils check PATH… --csv FILE`` grades a class. Each
-``PATH`` is a student's file or a folder of submissions:
+:func:`run_check` is ``python -m tutorial_utils check PATH…``: it finds the submissions
+(:func:`find_submissions`), grades them in child processes (:func:`~book_tools.exercises.grading.grade_files`),
+prints a line per exercise (or ``--json``), writes ``--csv`` and returns the exit code.
 
-* **A file** is graded as given; its student is the file's stem
-  (``ada.ipynb`` → ``ada``).
-* **A folder** is searched recursively, in sorted order, for ``*.py`` and
-  ``*.ipynb`` files. Hidden files and folders (``.ipynb_checkpoints``, a
-  macOS ``__MACOSX/._x.py`` copy, ``.git``) are skipped. A file at the top of
-  the folder is the student of its stem; a file inside a subfolder belongs to
-  the student that the top subfolder is named after — the layout of a
-  learning-management system's download, one folder per student
-  (``class/ada/cam.ipynb`` → ``ada``). A folder with no submission is an error
-  that names it, like a missing path.
+* **A file** is graded as given; its student is the file's stem (``ada.ipynb`` → ``ada``).
+* **A folder** is searched recursively, in sorted order, for ``*.py`` and ``*.ipynb`` files; hidden files and
+  folders (``.ipynb_checkpoints``, ``__MACOSX/._x.py``, ``.git``) are skipped. A file at the top of the folder is
+  the student of its stem; a file inside a subfolder belongs to the student that the top subfolder is named after
+  (``class/ada/cam.ipynb`` → ``ada``: a learning-management system's download). A folder with no submission is an
+  error that names it, like a missing path.
 
-The table (:func:`class_table`) has one row per student: ``student``, one
-column per exercise (its function's name, in the order of
-:data:`~tutorial_utils.exercises.EXERCISES`) holding ``1`` (right), ``0``
-(attempted, not right: wrong, out of time, ended its process) or nothing (not
-attempted), then ``passed`` (how many 1s), ``file`` and ``error``. A student
-may hand in several files — the whole student edition, a notebook per chapter —
-and they make one row: each exercise's cell comes from the file that attempts
-it. An exercise attempted in more than one of a student's files is ``1`` only
-if it is right in every one, and ``error`` names the files, so nothing is
-merged silently. A file that fails to load is not graded: it adds no verdict,
-``error`` says why, and a student none of whose files loaded has every exercise
-cell and ``passed`` empty — a 0 would claim an answer that was never run. It is written as UTF-8 with the
-:mod:`csv` module; a text cell that a spreadsheet would take for a formula
-(``=…``, ``+…``, ``-…``, ``@…``) starts with a ``'``.
+The table (:func:`class_table`) has one row per student: ``student``, one column per exercise (its function's name,
+in the order of :data:`~book_tools.exercises.EXERCISES`) holding ``1`` (right), ``0`` (attempted, not right: wrong,
+out of time, ended its process) or nothing (not attempted), then ``passed`` (how many 1s), ``file`` and ``error``.
+A student's several files (a notebook per chapter) make one row: an exercise attempted in more than one is ``1``
+only if right in every one, and ``error`` names the files. A file that fails to load adds no verdict, ``error``
+says why, and a student none of whose files loaded has every exercise cell and ``passed`` empty. It is written as
+UTF-8 with the :mod:`csv` module; a text cell that a spreadsheet would take for a formula (``=…``, ``+…``, ``-…``,
+``@…``) starts with a ``'``.
 
 >>> import pathlib, tempfile
 >>> folder = pathlib.Path(tempfile.mkdtemp())
@@ -42,17 +33,75 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from .grading import CHECK_TIMEOUT, FileReport, grade_files
 from .registry import EXERCISES
 
-__all__ = ["SUFFIXES", "Submission", "class_table", "csv_target_problem", "find_submissions", "write_csv"]
+__all__ = ["SUFFIXES", "Submission", "class_table", "csv_target_problem", "find_submissions", "run_check",
+           "write_csv"]
 
 SUFFIXES = (".py", ".ipynb")
 """What a folder's submissions end with."""
+
+
+def run_check(files: Sequence[str], *, as_json: bool = False, show_all: bool = False, out=None, err=None,
+              timeout: float = CHECK_TIMEOUT, jobs: int | None = None, csv: str | None = None) -> int:
+    """``python -m tutorial_utils check PATH…``: grade the submissions in ``files``, report, and return the exit code.
+
+    Prints a line per attempted exercise and file (chapter, function, ✓/✗, message; with ``show_all`` the others
+    too, marked –), or with ``as_json`` a JSON list of objects with the keys ``file``, ``exercise``, ``chapter``,
+    ``function``, ``attempted``, ``passed`` and ``message``; writes :func:`class_table` to ``csv`` if given.
+    ``timeout`` and ``jobs`` are :func:`~book_tools.exercises.grading.grade_files`'s.
+
+    Returns 0 if every attempted exercise is right; 1 if one is wrong, ran out of time or ended its process, or a
+    student's files attempt none; 2 if a file is missing, unreadable or fails while loading (a syntax error, an
+    exception, an exit or running out of time at import) or a folder holds no submission; also 2, before grading,
+    if ``csv`` cannot be written. One line on stderr says why.
+
+    >>> run_check(["no_such_answer.py"], err=sys.stdout)
+    error: no_such_answer.py: no such file
+    2
+    """
+    out, err = out or sys.stdout, err or sys.stderr
+    submissions = find_submissions(files)
+    if csv and (problem := csv_target_problem(csv)):
+        print(f"error: {problem}", file=err)
+        return 2
+    graded = iter(grade_files([s.path for s in submissions if s.error is None], timeout=timeout, jobs=jobs))
+    reports = [next(graded) if s.error is None else FileReport(s.path, error=s.error) for s in submissions]
+    errors = [report.error for report in reports if report.error is not None]
+    if csv and (failed := write_csv(csv, submissions, reports)):
+        errors.append(failed)
+    for line in errors:
+        print(f"error: {line}", file=err)
+    tried: dict[str, bool] = {}  # a student whose files attempt nothing has not passed: the edition as handed out
+    for s, report in zip(submissions, reports):
+        tried[s.student] = tried.get(s.student, False) or any(r.attempted for r in report.results)
+    wrong = any(r.attempted and not r.passed for report in reports for r in report.results)
+    code = 2 if errors else 1 if wrong or not all(tried.values()) else 0
+    if as_json:
+        rows = [dict(file=report.path, exercise=r.exercise, chapter=EXERCISES[r.exercise].chapter,
+                     function=EXERCISES[r.exercise].function, attempted=r.attempted, passed=r.passed,
+                     message=r.message) for report in reports for r in report.results]
+        print(json.dumps(rows, ensure_ascii=False, indent=1), file=out)
+        return code
+    for report in (report for report in reports if report.results):
+        print(report.path, file=out)
+        for r in report.results:
+            if r.attempted or show_all:
+                ex, symbol = EXERCISES[r.exercise], "✓" if r.passed else ("✗" if r.attempted else "–")
+                print(f"  {ex.chapter:<26} {ex.function:<20} {symbol}  {r.message}", file=out)
+        attempted, total = sum(r.attempted for r in report.results), len(report.results)
+        hidden = "" if show_all or attempted == total else " (--all lists the others)"
+        print(f"  {attempted} of {total} exercises attempted{hidden}, {sum(r.passed for r in report.results)} right.",
+              file=out)
+    return code
 
 
 @dataclass(frozen=True)
@@ -125,7 +174,7 @@ def _text(value: str) -> str:
 def class_table(submissions: Sequence[Submission], reports: Sequence) -> list[list[str]]:
     """The CSV's rows, header first: one row per student, merged from the grading reports of their files.
 
-    ``reports`` are the :class:`~tutorial_utils.exercises.grading.FileReport` of
+    ``reports`` are the :class:`~book_tools.exercises.grading.FileReport` of
     the submissions, in the same order. A folder with no submission and a path
     that does not exist add nothing; a student with neither has no row.
     """

@@ -9,7 +9,7 @@ the SeCAM map, which a threshold or a top-:math:`k` choice turns into a mask.
 A dashed arrow marks the grid route (the superpixel means straight from the
 grid, :math:`P\,M_c`).
 
->>> from tutorial_utils.model_facts import resnet50_facts
+>>> from book_tools.model_facts import resnet50_facts
 >>> fig = secam_pipeline_diagram(resnet50_facts(), image_size=(400, 600), n_superpixels=100)
 >>> any("2,048" in t.get_text() for t in fig.axes[0].texts)
 True
@@ -28,7 +28,7 @@ def secam_pipeline_diagram(model, *, image_size, n_superpixels: int, image=None,
 
     ``model`` is a :class:`~tutorial_utils.models.CamModel` (as from
     :func:`~tutorial_utils.load_model`) or
-    :class:`~tutorial_utils.model_facts.NetworkFacts`: the number of channels
+    :class:`~book_tools.model_facts.NetworkFacts`: the number of channels
     :math:`K`, the grid :math:`h \times w` and the network's input size are read
     from it. ``image_size`` is the image's ``(H, W)`` and ``n_superpixels``
     the number of superpixels SLIC returned. ``image`` (RGB) and ``segments``

@@ -3,11 +3,12 @@ r"""Chapter 8's transfer task: the Seg-Grad-CAM target over a region of interest
 The reader writes ``my_roi_target(logits, c, roi)``: for a batch of
 segmentation outputs ``logits`` (``B×classes×H×W``) and one region of interest
 per image (``roi``, boolean ``B×H×W``), the target of each image,
-:math:`y^c_b = \sum_{(i,j) \in R_b} y^c_{b,ij}` — what ``seg_grad_cam(...,
-region=roi)`` differentiates. The region *replaces* the default :math:`M`: every
-pixel of it counts, whatever class the network predicts there. The test inputs
-have regions that differ from image to image, cover pixels predicted as other
-classes, and one image whose region is empty (its target is 0).
+:math:`y^c_b = \sum_{(i,j) \in R_b} y^c_{b,ij}` — a ``target`` that
+``grad_cam(model, x, target)`` differentiates for the whole batch at once. The
+region *replaces* the default :math:`M`: every pixel of it counts, whatever class
+the network predicts there. The test inputs have regions that differ from image to
+image, cover pixels predicted as other classes, and one image whose region is
+empty (its target is 0).
 
 The mistake catalogue in :data:`EXERCISE` is teaching material: each entry is a
 wrong variant of the computation with the hint a reader gets when their
@@ -51,7 +52,7 @@ EXERCISE = Exercise(
     function="my_roi_target",
     signature="my_roi_target(logits, c, roi)",
     title="the Seg-Grad-CAM target over a region of interest, for a batch",
-    reference_name="the target Σ_(i,j)∈R y^c_ij of seg_grad_cam(..., region=roi), per image",
+    reference_name="the target Σ_(i,j)∈R y^c_ij of each image",
     reference=_roi_reference,
     cases=_roi_cases,
     returns="tensor",

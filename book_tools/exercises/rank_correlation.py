@@ -23,7 +23,7 @@ __all__ = ["EXERCISE", "check_rank_correlation"]
 
 
 def _rank_reference(a, b):
-    from ..metrics import rank_correlation
+    from tutorial_utils.metrics import rank_correlation
 
     return rank_correlation(a, b)
 
