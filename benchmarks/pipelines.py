@@ -10,7 +10,7 @@ pipeline starts from it:
   superpixels on the feature grid (``secam(..., from_grid=True)``) and painted
   at full resolution;
 * :func:`secam_all_classes` — the forward pass and the superpixel means of
-  every class (``superpixel_means``), no full-resolution map;
+  every class (``secam_fast.superpixel_means``), no full-resolution map;
 * :func:`skimage_slic` and :func:`fast_slic` — ``superpixels`` and
   ``fast_superpixels`` with the book's :data:`N_SEGMENTS` and :data:`COMPACTNESS`;
 * :func:`time_cheap_methods`, :func:`time_superpixels`, :func:`time_lime` —
@@ -40,18 +40,17 @@ from tutorial_utils import (
     CamModel,
     boundary_recall,
     class_activation_map,
-    clear_superpixel_cache,
     fast_superpixels,
     grad_cam,
     hires_cam,
     lime_map,
     secam,
     shapes_scene,
-    superpixel_means,
     superpixels,
     undersegmentation_error,
     upsample,
 )
+from tutorial_utils.secam_fast import clear_superpixel_cache, superpixel_means
 
 from .timing import time_interleaved
 

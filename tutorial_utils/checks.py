@@ -36,8 +36,13 @@ __all__ = [
     "as_rng",
     "as_tensor",
     "class_indices",
+    "eval_model",
+    "int_at_least",
+    "one_image",
     "positive_int",
     "positive_int_arg",
+    "require_grad",
+    "seed_int",
 ]
 
 
@@ -195,3 +200,161 @@ def as_map_array(cam, name: str = "cam") -> np.ndarray:
     if not np.isfinite(cam).all():
         raise ValueError(f"{name} contains NaN or infinite values")
     return cam
+
+
+# --- H_A: settings of the generated data, the small networks and the ascent; seeds; autograd ---
+def int_at_least(value, name: str, minimum: int) -> int:
+    """``value`` as an ``int`` if it is an integer ≥ ``minimum`` (not a bool); else a ``ValueError`` naming ``name``.
+
+    >>> int_at_least(64, "size", 32)
+    64
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer ≥ {minimum}, got {value!r}")
+    return int(value)
+
+
+def seed_int(value, name: str = "seed") -> int:
+    """``value`` as an ``int`` seed in ``0 … 2**32 - 1`` (what Python, NumPy and PyTorch all accept).
+
+    Raises ``TypeError`` for a non-integer (or a bool), ``ValueError`` out of range, each naming ``name``.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a whole number, got {type(value).__name__} {value!r}")
+    if not 0 <= value < 2**32:
+        raise ValueError(f"{name} must lie between 0 and 2**32 - 1, got {value}")
+    return int(value)
+
+
+def require_grad(what: str) -> None:
+    """A ``RuntimeError`` if autograd is off: ``what`` needs gradients, so it cannot run under ``torch.no_grad()``."""
+    if not torch.is_grad_enabled():
+        raise RuntimeError(f"{what} needs autograd: call it outside torch.no_grad()")
+
+
+# H_D: label images (secam, secam_fast) and numbers in a range (slic, viz)
+
+
+def as_segments(segments, name: str = "segments") -> np.ndarray:
+    """A label image as a NumPy array: integers, shape ``(H, W)``, not empty.
+
+    >>> as_segments(torch.zeros(2, 3, dtype=torch.int64)).shape
+    (2, 3)
+
+    Raises ``TypeError`` for non-integer labels, ``ValueError`` for another shape.
+    """
+    seg = as_numpy(segments, name)
+    if seg.ndim != 2 or 0 in seg.shape:
+        raise ValueError(f"{name} must be a 2-D label image (H, W), got shape {seg.shape}")
+    if not np.issubdtype(seg.dtype, np.integer):
+        raise TypeError(f"{name} must hold integer labels, got dtype {seg.dtype}")
+    return seg
+
+
+def number_in(value, name: str, low: float, high: float = float("inf"), *, above: bool = False) -> float:
+    """``value`` as a ``float`` if it is a number from ``low`` (or ``above`` it) to ``high``; else a ``ValueError``.
+
+    >>> number_in(0.5, "alpha", 0, 1)
+    0.5
+    >>> number_in(0, "compactness", 0, above=True)
+    Traceback (most recent call last):
+        ...
+    ValueError: compactness must be a number > 0, got 0
+    """
+    real = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+    if not real or not (low < value if above else low <= value) or not value <= high:
+        upper = f" and ≤ {high:g}" if high < float("inf") else ""
+        raise ValueError(f"{name} must be a number {'>' if above else '≥'} {low:g}{upper}, got {value!r}")
+    return float(value)
+
+
+# --- H_C: gradient methods (layers, inputs and targets) ---
+def module_of(model, layer):
+    """The module ``layer`` names: ``None`` (``model.feature_layer``), a dotted name, or a module of ``model``."""
+    if layer is None:
+        if not hasattr(model, "feature_layer"):
+            raise ValueError("this model has no feature_layer: pass layer= explicitly")
+        return model.feature_layer
+    if isinstance(layer, str):
+        try:
+            return model.get_submodule(layer)
+        except AttributeError:
+            names = [n for n, _ in model.named_modules() if n][:8]
+            raise ValueError(f"model has no layer named {layer!r}; names look like {names}") from None
+    if isinstance(layer, torch.nn.Module):
+        if not any(m is layer for m in model.modules()):
+            raise ValueError("layer is not a module of this model")
+        return layer
+    raise TypeError(f"layer must be None, a dotted name or a module of the model, got {type(layer).__name__}")
+
+
+def model_batch(model, x) -> None:
+    """``x`` must be a ``(B, 3, H, W)`` tensor (and pass ``model.check_input`` where the model has one)."""
+    if hasattr(model, "check_input"):  # a CamModel: its own checks and messages
+        model.check_input(x)
+    if not isinstance(x, torch.Tensor) or x.ndim != 4:
+        raise TypeError("x must be a (B, 3, H, W) tensor: call model.preprocess(image) first")
+
+
+def class_per_image(target, logits: torch.Tensor) -> list[int]:
+    """One checked class index per image of ``logits`` (``B×classes``); a single index applies to every image."""
+    if logits.ndim != 2:
+        raise ValueError(f"a class index needs (B, classes) logits, but the model returns shape {tuple(logits.shape)}; "
+                         "pass a callable target, e.g. target=lambda out: (out[:, c] * mask).sum()")
+    try:
+        indices, single = class_indices(target, logits.shape[1])
+    except TypeError as error:
+        raise TypeError(f"target must be a class index, one per image, or a callable on the output ({error})") from None
+    if single:
+        return indices * len(logits)
+    if len(indices) != len(logits):
+        raise ValueError(f"x holds {len(logits)} images but target has {len(indices)} classes; "
+                         "give one class per image, or one int for all")
+    return indices
+
+
+def target_scores(scores, batch: int) -> torch.Tensor:
+    """What a callable target returned: a finite tensor computed from the output, one score or one per image."""
+    if not isinstance(scores, torch.Tensor):
+        raise TypeError(f"target must return a tensor computed from the model's output, got {type(scores).__name__}")
+    if not scores.requires_grad:
+        raise ValueError("target returned a tensor with no gradient: compute it from the output (no .detach())")
+    if scores.numel() not in (1, batch):
+        raise ValueError(f"target returned {scores.numel()} scores for {batch} images: return one, or one per image")
+    if not torch.isfinite(scores).all():
+        raise ValueError("target returned NaN or infinite scores")
+    return scores
+
+
+def nonzero_gradient(grads: torch.Tensor) -> torch.Tensor:
+    """``grads`` (``B×…``) if each image's gradient is nonzero somewhere; else a ``ValueError`` (a blank map)."""
+    blank = [b for b, g in enumerate(grads) if not g.any()]
+    if blank:
+        raise ValueError(f"the target's gradient is zero everywhere for image(s) {blank} (an empty mask?): "
+                         "its map would be blank")
+    return grads
+
+
+# --- H_B: the metrics (a model in evaluation mode, one preprocessed image) ---
+def eval_model(model) -> None:
+    """A ``TypeError`` unless ``model`` is an ``nn.Module``; a ``ValueError`` if its dropout or batch norm trains."""
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    stochastic = (torch.nn.modules.dropout._DropoutNd, torch.nn.modules.batchnorm._BatchNorm)
+    if any(m.training and isinstance(m, stochastic) for m in model.modules()):
+        raise ValueError("model is in training mode: its dropout or batch statistics would make every score "
+                         "depend on chance or on the batch; call model.eval() first")
+
+
+def one_image(model, x) -> torch.Tensor:
+    """``x`` detached if it is one preprocessed image: a finite float tensor ``(1, 3, H, W)``."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be the tensor model.preprocess(image) returns, got {type(x).__name__}")
+    model_batch(model, x)
+    if x.shape[1] != 3 or not torch.is_floating_point(x):
+        raise ValueError(f"x must be a float tensor of shape (1, 3, H, W), got {tuple(x.shape)} {x.dtype}")
+    if x.shape[0] != 1:
+        raise ValueError(f"x holds {x.shape[0]} images; the metrics explain one image at a time: loop over x[i:i+1]")
+    if not torch.isfinite(x).all():
+        raise ValueError("x contains NaN or infinite values")
+    return x.detach()

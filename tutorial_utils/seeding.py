@@ -1,25 +1,12 @@
 r"""One seed for a whole chapter, read from the environment.
 
-Every chapter calls :func:`set_seed` once, at the top. It reads the seed from
-the environment variable ``CAM_BOOK_SEED`` (0 when it is not set), seeds
-Python's :mod:`random`, NumPy's global generator and PyTorch with it, and
-returns it, so that every other random number of the chapter — generated data
-sets, training batches, random maps, randomised weights — is drawn from a seed
-derived from it (``SEED``, ``SEED + 1``, …).
-
-The same seed on the same machine gives the same numbers. Another seed, another
-thread count or another CPU gives slightly different numbers, and the chapters'
-checks are written to hold for all of them: ``make test`` builds the book with
-seed 0 and the machine's threads, then runs every chapter again with seed 1 on
-one thread.
+Every chapter calls :func:`set_seed` once, at the top, and draws every other random
+number from a seed derived from it (``SEED``, ``SEED + 1``, …). The chapters' checks
+hold for any seed, thread count and CPU: ``make test`` runs them with seeds 0 and 1.
 
 >>> seed = set_seed(3, verbose=False)
 >>> seed, int(np.random.randint(1000)) == int(np.random.RandomState(3).randint(1000))
 (3, True)
-
-If ``OMP_NUM_THREADS`` is set, PyTorch is told to use that many threads as
-well (it reads the variable only when it starts, and a kernel may have
-started before the variable was changed).
 """
 
 from __future__ import annotations
@@ -30,18 +17,22 @@ import random
 import numpy as np
 import torch
 
+from .checks import seed_int
+
 __all__ = ["SEED_ENV", "book_seed", "set_seed"]
 
 #: The environment variable that chooses the seed of every chapter.
 SEED_ENV = "CAM_BOOK_SEED"
 
 
-def _check_seed(value, what: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{what} must be a whole number, got {type(value).__name__} {value!r}")
-    if not 0 <= int(value) < 2**32:
-        raise ValueError(f"{what} must lie between 0 and 2**32 - 1, got {value}")
-    return int(value)
+def _env_int(variable: str, what: str, minimum: int) -> int | None:
+    """The whole number ≥ ``minimum`` in environment variable ``variable``, or ``None`` when it is unset or empty."""
+    text = os.environ.get(variable, "").strip()
+    if not text:
+        return None
+    if not text.isdecimal() or int(text) < minimum:
+        raise ValueError(f"{variable} must be {what}, got {text!r}")
+    return int(text)
 
 
 def book_seed() -> int:
@@ -51,48 +42,27 @@ def book_seed() -> int:
     >>> book_seed()
     0
 
-    Raises ``ValueError`` naming the variable when it is not a whole number
-    between 0 and 2³² − 1.
+    Raises ``ValueError`` naming the variable unless it is a whole number in ``0 … 2**32 - 1``.
     """
-    text = os.environ.get(SEED_ENV, "").strip()
-    if not text:
-        return 0
-    try:
-        value = int(text)
-    except ValueError:
-        raise ValueError(f"{SEED_ENV} must be a whole number such as 0 or 1, got {text!r}") from None
-    return _check_seed(value, SEED_ENV)
-
-
-def _threads_from_environment() -> int | None:
-    text = os.environ.get("OMP_NUM_THREADS", "").strip()
-    if not text:
-        return None
-    try:
-        threads = int(text)
-    except ValueError:
-        raise ValueError(f"OMP_NUM_THREADS must be a positive whole number, got {text!r}") from None
-    if threads < 1:
-        raise ValueError(f"OMP_NUM_THREADS must be a positive whole number, got {text!r}")
-    return threads
+    value = _env_int(SEED_ENV, "a whole number such as 0 or 1", 0)
+    return 0 if value is None else seed_int(value, SEED_ENV)
 
 
 def set_seed(seed: int | None = None, *, verbose: bool = True) -> int:
-    """Seed Python's ``random``, NumPy and PyTorch with one number, and return it.
+    """Seed Python's ``random``, NumPy and PyTorch with one number (default: :func:`book_seed`), and return it.
 
-    ``seed`` defaults to :func:`book_seed` (the variable ``CAM_BOOK_SEED``).
-    With ``verbose`` it prints one line: the seed and PyTorch's thread count,
-    the two things that decide which numbers a chapter computes.
+    If ``OMP_NUM_THREADS`` is set, PyTorch is told to use that many threads too (it
+    reads the variable only at start-up). With ``verbose`` it prints the seed and the
+    thread count: the two things that decide which numbers a chapter computes.
 
     >>> set_seed(0, verbose=False)
     0
 
-    Raises ``TypeError``/``ValueError`` for a seed that is not a whole number in
-    [0, 2³²), and ``ValueError`` naming the variable for a bad ``CAM_BOOK_SEED``
-    or ``OMP_NUM_THREADS``.
+    Raises ``TypeError``/``ValueError`` for a seed outside ``0 … 2**32 - 1``, and
+    ``ValueError`` naming the variable for a bad ``CAM_BOOK_SEED`` or ``OMP_NUM_THREADS``.
     """
-    seed = book_seed() if seed is None else _check_seed(seed, "seed")
-    threads = _threads_from_environment()
+    seed = book_seed() if seed is None else seed_int(seed)
+    threads = _env_int("OMP_NUM_THREADS", "a positive whole number", 1)
     if threads is not None and torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
     random.seed(seed)

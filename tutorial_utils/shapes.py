@@ -1,9 +1,8 @@
 r"""Generated scenes of simple shapes, with a label for every pixel.
 
-Photos with pixel labels cannot ship with this book, so the segmentation
-chapter draws its own: discs, squares and triangles of random size, position
-and colour on a textured background. Colour never tells the class — only the
-outline does — so a network must learn shapes.
+The segmentation chapter draws its own labelled photos: discs, squares and triangles of
+random size, position and colour on a textured background. Colour never tells the class —
+only the outline does — so a network must learn shapes.
 
 >>> image, labels = shapes_scene(0)
 >>> image.shape, image.dtype, labels.shape
@@ -17,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from skimage.draw import disk, polygon
 
-from .checks import as_rng, positive_int
+from .checks import as_rng, int_at_least, positive_int
 
 __all__ = ["SHAPE_CLASSES", "shapes_dataset", "shapes_scene"]
 
@@ -25,17 +24,7 @@ __all__ = ["SHAPE_CLASSES", "shapes_dataset", "shapes_scene"]
 SHAPE_CLASSES = ("background", "disc", "square", "triangle")
 
 
-def as_rng(seed) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int or a numpy Generator, got {type(seed).__name__}")
-    return np.random.default_rng(int(seed))
-
-
-def _check(size: int, shapes: tuple[int, int]) -> tuple[int, int]:
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 32:
-        raise ValueError(f"size must be an int ≥ 32 pixels, got {size!r}")
+def _shape_counts(shapes) -> tuple[int, int]:
     try:
         low, high = (int(v) for v in shapes)
     except (TypeError, ValueError):
@@ -56,7 +45,8 @@ def shapes_scene(seed=0, *, size: int = 64, shapes: tuple[int, int] = (1, 3), ki
     Raises ``TypeError``/``ValueError`` for a bad seed, size, count or kind.
     """
     rng = as_rng(seed)
-    low, high = _check(size, shapes)
+    size = int_at_least(size, "size", 32)
+    low, high = _shape_counts(shapes)
     if kinds is None:
         kinds = rng.integers(1, len(SHAPE_CLASSES), size=rng.integers(low, high + 1))
     kinds = [int(k) for k in kinds]
@@ -96,7 +86,6 @@ def shapes_dataset(n: int, seed=0, *, size: int = 64, shapes: tuple[int, int] = 
 
     The same ``seed`` always gives the same data set.
     """
-    n = positive_int(n, "n")
     rng = as_rng(seed)
-    scenes = [shapes_scene(rng, size=size, shapes=shapes) for _ in range(int(n))]
+    scenes = [shapes_scene(rng, size=size, shapes=shapes) for _ in range(positive_int(n, "n"))]
     return np.stack([s[0] for s in scenes]), np.stack([s[1] for s in scenes])

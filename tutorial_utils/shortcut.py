@@ -1,16 +1,10 @@
 r"""A shortcut caught in the act: scenes with a spurious marker.
 
-The shortcut chapter needs a task with a real signal and a cheaper, spurious
-one. :func:`shortcut_dataset` draws a disc or a square (the real signal, with
+:func:`shortcut_dataset` draws a disc or a square (the real signal, with
 :func:`tutorial_utils.shapes_scene`) and, in a corner, a small "L" tag like the
-lead markers and hospital tokens on radiographs. How often the tag appears on
-each class is the knob: correlated with *disc* for training, removed, flipped,
-or everywhere for testing. The same ``seed`` draws the same scenes whatever the
-marker setting, so a test set *with* and *without* the marker differ only in
-the marker's pixels.
-
-The network that learns the shortcut, and its training, are in
-:mod:`tutorial_utils.smallnets`.
+lead markers on radiographs. How often the tag appears on each class is the
+knob: correlated with *disc* for training; removed, flipped or everywhere for
+testing. The network that learns the shortcut is in :mod:`tutorial_utils.smallnets`.
 
 >>> data = shortcut_dataset(4, seed=0)
 >>> data.images.shape, data.labels.tolist(), data.has_marker.tolist()
@@ -19,12 +13,11 @@ The network that learns the shortcut, and its training, are in
 
 from __future__ import annotations
 
-import numbers
 from typing import NamedTuple
 
 import numpy as np
 
-from .checks import as_rng, positive_int
+from .checks import as_rng, int_at_least, positive_int
 from .shapes import shapes_scene
 
 __all__ = ["MARKER_SETTINGS", "SHORTCUT_CLASSES", "ShortcutData", "shortcut_dataset"]
@@ -41,27 +34,14 @@ MARKER_SETTINGS = {
     "everywhere": (1.0, 1.0),  # a marker on every image
 }
 
-# The tag: a white 5×5 square with a dark "L", drawn in a corner. It is scaled
-# by size // 32 for larger images.
-_GLYPH = np.array(
-    [
-        [1, 1, 1, 1, 1],
-        [1, 0, 1, 1, 1],
-        [1, 0, 1, 1, 1],
-        [1, 0, 0, 0, 1],
-        [1, 1, 1, 1, 1],
-    ],
-    dtype=bool,
-)
+# The tag: a white 5×5 square with a dark "L" (scaled by size // 32 for larger images).
+_GLYPH = np.array([list(row) for row in ("11111", "10111", "10111", "10001", "11111")]) == "1"
 _LIGHT, _DARK = 245, 20
 
 
 class ShortcutData(NamedTuple):
-    """What :func:`shortcut_dataset` returns (unpack it, or use the fields).
-
-    ``images`` RGB ``uint8`` ``n×H×W×3``; ``labels`` ``int64`` ``n`` (index into
-    :data:`SHORTCUT_CLASSES`); ``marker`` and ``objects`` boolean ``n×H×W``:
-    the marker's pixels (all ``False`` where an image has none) and the shape's.
+    """What :func:`shortcut_dataset` returns: RGB ``images`` ``n×H×W×3``, ``labels`` ``n`` (index into
+    :data:`SHORTCUT_CLASSES`), and boolean ``n×H×W`` masks of the ``marker``'s pixels and of the shape (``objects``).
     """
 
     images: np.ndarray
@@ -76,14 +56,9 @@ class ShortcutData(NamedTuple):
 
 
 def _marker_rates(marker) -> tuple[float, float]:
-    if isinstance(marker, str):
-        if marker not in MARKER_SETTINGS:
-            raise ValueError(f"marker must be one of {', '.join(MARKER_SETTINGS)} or a pair of "
-                             f"probabilities (on squares, on discs); got {marker!r}")
-        return MARKER_SETTINGS[marker]
     try:
-        rates = tuple(float(r) for r in marker)
-    except (TypeError, ValueError):
+        rates = MARKER_SETTINGS[marker] if isinstance(marker, str) else tuple(float(r) for r in marker)
+    except (KeyError, TypeError, ValueError):
         rates = ()
     if len(rates) != 2 or not all(0.0 <= r <= 1.0 for r in rates):
         raise ValueError(f"marker must be one of {', '.join(MARKER_SETTINGS)} or a pair of "
@@ -95,34 +70,22 @@ def shortcut_dataset(n: int, seed=0, *, size: int = 32, marker="correlated") -> 
     r"""``n`` scenes of one disc or one square, with a corner marker whose presence depends on the class.
 
     Each scene is :func:`shapes_scene` with one shape (label 1 = disc with
-    probability ½, else 0 = square); then, with probability
-    :math:`p_{\text{label}}`, a white "L" tag is drawn in a corner that the
-    shape does not touch. ``marker`` gives :math:`(p_0, p_1)` — the chance of the
-    marker on a square and on a disc — as a pair, or by name from
-    :data:`MARKER_SETTINGS`: ``"correlated"`` (0.01, 0.99),
-    ``"uncorrelated"`` (0.5, 0.5), ``"none"``, ``"flipped"`` (0.99, 0.01) or
-    ``"everywhere"``. Every random number is drawn
-    whatever the setting, so one ``seed`` gives the same shapes, backgrounds and
-    marker corners for every ``marker``: only the marker's pixels differ.
+    probability ½, else 0 = square); then, with probability :math:`p_{\text{label}}`,
+    a white "L" tag is drawn in a corner that the shape does not touch. ``marker``
+    gives :math:`(p_0, p_1)` as a pair or by name from :data:`MARKER_SETTINGS`. Every
+    random number is drawn whatever the setting, so one ``seed`` gives the same
+    scenes for every ``marker``: only the marker's pixels differ.
 
     >>> with_tag = shortcut_dataset(8, seed=3, marker="everywhere")
     >>> without = shortcut_dataset(8, seed=3, marker="none")
     >>> bool((with_tag.images[~with_tag.marker] == without.images[~with_tag.marker]).all())
     True
 
-    Raises
-    ------
-    ValueError
-        ``n`` not a positive int, ``size`` below 32, or an unknown ``marker``.
-    TypeError
-        ``seed`` neither an int nor a ``numpy.random.Generator``.
+    Raises ``ValueError`` for ``n`` < 1, ``size`` < 32 or an unknown ``marker``; ``TypeError`` for a bad ``seed``.
     """
-    n = positive_int(n, "n")
-    if isinstance(size, (bool, np.bool_)) or not isinstance(size, numbers.Integral) or size < 32:
-        raise ValueError(f"size must be an int ≥ 32 pixels, got {size!r}")
+    n, size = positive_int(n, "n"), int_at_least(size, "size", 32)
     rates = _marker_rates(marker)
     rng = as_rng(seed)
-    size = int(size)
     scale = size // 32
     glyph = np.kron(_GLYPH, np.ones((scale, scale), dtype=bool))
     m, gap = glyph.shape[0], scale  # marker side and distance from the border
@@ -132,7 +95,7 @@ def shortcut_dataset(n: int, seed=0, *, size: int = 32, marker="correlated") -> 
     labels = np.empty(n, dtype=np.int64)
     marker_masks = np.zeros((n, size, size), dtype=bool)
     objects = np.zeros((n, size, size), dtype=bool)
-    for i in range(int(n)):
+    for i in range(n):
         label = int(rng.integers(0, 2))
         image, pixel_labels = shapes_scene(rng, size=size, kinds=[1 if label == 1 else 2])
         shape = pixel_labels > 0

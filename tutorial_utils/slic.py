@@ -1,24 +1,16 @@
 r"""SLIC superpixels (Achanta et al., TPAMI 2012): a readable version, and the library one.
 
-:func:`slic_from_scratch` follows the paper step by step, in plain NumPy, so
-that a reader can match every line to the algorithm; it is the lesson, not the
-tool. :func:`superpixels` calls ``skimage.segmentation.slic``, the well-kept
-implementation the rest of the book uses, with its inputs checked — or, with
-``backend="opencv"``, OpenCV contrib's faster SLIC, which the interactive
-explorer uses.
-
-The distance between a pixel and a cluster centre combines colour and position,
+:func:`slic_from_scratch` follows the paper step by step in plain NumPy: it is the
+lesson, not the tool. :func:`superpixels` calls scikit-image's SLIC, which the book
+uses (or, with ``backend="opencv"``, OpenCV contrib's faster one). A pixel's distance
+to a cluster centre combines colour and position,
 
 .. math::
 
     D = \sqrt{d_c^2 + \left(\frac{m}{S}\right)^2 d_{xy}^2}, \qquad S = \sqrt{N / K},
 
-where :math:`d_c` is the colour distance (CIELAB for RGB images), :math:`d_{xy}`
-the spatial distance, :math:`N` the number of pixels, :math:`K` the requested
-number of superpixels and :math:`m` the compactness.
-
-How well superpixels follow true boundaries — boundary recall and
-undersegmentation error — is measured by :mod:`tutorial_utils.superpixel_metrics`.
+with :math:`d_c` the colour distance (CIELAB for RGB), :math:`d_{xy}` the spatial one,
+:math:`N` pixels, :math:`K` superpixels asked for and :math:`m` the compactness.
 """
 
 from __future__ import annotations
@@ -27,18 +19,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .checks import positive_int
+from .checks import number_in, positive_int
+from .images import as_rgb_uint8
 
-__all__ = [
-    "BACKENDS",
-    "FAST_SLIC",
-    "SlicTrace",
-    "fast_superpixels",
-    "gradient_magnitude",
-    "slic_distance",
-    "slic_from_scratch",
-    "superpixels",
-]
+__all__ = ["BACKENDS", "FAST_SLIC", "SlicTrace", "fast_superpixels", "gradient_magnitude", "slic_distance",
+           "slic_from_scratch", "superpixels"]
 
 
 @dataclass
@@ -54,12 +39,6 @@ class SlicTrace:
     before_connectivity: np.ndarray | None = None
 
 
-def _check_parameters(n_segments, compactness) -> None:
-    positive_int(n_segments, "n_segments")
-    if not compactness > 0:
-        raise ValueError(f"compactness must be positive, got {compactness!r}")
-
-
 def _features(image, convert_to_lab: bool) -> np.ndarray:
     img = np.asarray(image)
     if img.ndim == 2:
@@ -69,17 +48,12 @@ def _features(image, convert_to_lab: bool) -> np.ndarray:
     if convert_to_lab:
         from skimage.color import rgb2lab
 
-        from .images import as_rgb_uint8
-
         return rgb2lab(as_rgb_uint8(img))
     return img.astype(np.float64)
 
 
 def gradient_magnitude(features: np.ndarray) -> np.ndarray:
-    r"""The paper's :math:`G(x,y) = \|I(x+1,y) - I(x-1,y)\|^2 + \|I(x,y+1) - I(x,y-1)\|^2`.
-
-    ``features`` is ``H×W×C``; borders repeat the edge pixel.
-    """
+    r"""The paper's :math:`G(x,y) = \|I(x+1,y) - I(x-1,y)\|^2 + \|I(x,y+1) - I(x,y-1)\|^2` of ``H×W×C`` features."""
     padded = np.pad(features, ((1, 1), (1, 1), (0, 0)), mode="edge")
     d_rows = padded[2:, 1:-1] - padded[:-2, 1:-1]
     d_cols = padded[1:-1, 2:] - padded[1:-1, :-2]
@@ -112,20 +86,15 @@ def _move_to_lowest_gradient(centres: np.ndarray, grad: np.ndarray) -> np.ndarra
     height, width = grad.shape
     moved = []
     for r, c in centres:
-        best = None
-        for dr in (-1, 0, 1):
-            for dc in (-1, 0, 1):
-                rr, cc = r + dr, c + dc
-                if 0 <= rr < height and 0 <= cc < width:
-                    key = (grad[rr, cc], dr * dr + dc * dc, rr, cc)
-                    best = key if best is None or key < best else best
-        moved.append(best[2:])
+        around = [(r + dr, c + dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1)
+                  if 0 <= r + dr < height and 0 <= c + dc < width]
+        # The lowest gradient; on ties the nearest pixel, then the first in reading order.
+        moved.append(min(around, key=lambda p: (grad[p], (p[0] - r) ** 2 + (p[1] - c) ** 2, p)))
     return np.array(moved)
 
 
 def _enforce_connectivity(labels: np.ndarray, min_size: int) -> np.ndarray:
-    """Give every connected piece its own label, then merge pieces smaller than ``min_size``
-    into the neighbouring label they share the longest border with."""
+    """Give every connected piece its own label, then merge pieces under ``min_size`` into their commonest neighbour."""
     from scipy import ndimage
 
     pieces = np.zeros_like(labels)
@@ -147,34 +116,21 @@ def _enforce_connectivity(labels: np.ndarray, min_size: int) -> np.ndarray:
                   slice(max(cs.start - 1, 0), min(cs.stop + 1, width)))
         sub = pieces[window]  # a view: writing to it relabels the image
         mask = sub == piece
-        ring = ndimage.binary_dilation(mask) & ~mask
-        neighbours = sub[ring]
+        neighbours = sub[ndimage.binary_dilation(mask) & ~mask]  # the ring of pixels around the piece
         if neighbours.size == 0:
             continue
         target = np.bincount(neighbours).argmax()
         sub[mask] = target
         sizes[target] += sizes[piece]
         sizes[piece] = 0
-        t_rows, t_cols = boxes[target]
-        boxes[target] = [slice(min(t_rows.start, rs.start), max(t_rows.stop, rs.stop)),
-                         slice(min(t_cols.start, cs.start), max(t_cols.stop, cs.stop))]
+        boxes[target] = [slice(min(t.start, p.start), max(t.stop, p.stop)) for t, p in zip(boxes[target], (rs, cs))]
     _, consecutive = np.unique(pieces, return_inverse=True)
     return consecutive.reshape(labels.shape)
 
 
-def slic_from_scratch(
-    image,
-    n_segments: int = 100,
-    compactness: float = 10.0,
-    *,
-    max_iter: int = 10,
-    tol: float = 0.01,
-    convert_to_lab: bool = True,
-    enforce_connectivity: bool = True,
-    min_size_factor: float = 0.5,
-    start_label: int = 0,
-    trace: SlicTrace | None = None,
-) -> np.ndarray:
+def slic_from_scratch(image, n_segments: int = 100, compactness: float = 10.0, *, max_iter: int = 10,
+                      tol: float = 0.01, convert_to_lab: bool = True, enforce_connectivity: bool = True,
+                      min_size_factor: float = 0.5, start_label: int = 0, trace: SlicTrace | None = None) -> np.ndarray:
     r"""SLIC superpixels, exactly as the paper's algorithm lists them, in plain NumPy.
 
     1. Put ``n_segments`` (:math:`K`) centres on a regular grid with spacing
@@ -187,17 +143,15 @@ def slic_from_scratch(
     5. **Enforce connectivity**: pieces smaller than ``min_size_factor·N/K`` pixels
        join a neighbouring superpixel.
 
-    ``image`` is grayscale ``H×W`` (intensities used as they are) or RGB
-    ``H×W×3`` (converted to CIELAB when ``convert_to_lab``). Returns integer
-    labels ``H×W`` numbered from ``start_label``. Pass a :class:`SlicTrace` to
-    record every step. Written to be read; use :func:`superpixels` for speed.
-
+    ``image`` is grayscale ``H×W`` or RGB ``H×W×3`` (in CIELAB when ``convert_to_lab``).
+    Returns integer labels ``H×W`` from ``start_label``; a :class:`SlicTrace` records every step.
     Raises ``ValueError`` for a wrong image shape or non-positive parameters.
     """
-    _check_parameters(n_segments, compactness)
+    n_segments = positive_int(n_segments, "n_segments")
+    number_in(compactness, "compactness", 0, above=True)
     feats = _features(image, convert_to_lab)
     height, width, n_channels = feats.shape
-    S, grid = _grid(height, width, int(n_segments))
+    S, grid = _grid(height, width, n_segments)
     centres_rc = _move_to_lowest_gradient(grid, gradient_magnitude(feats))
     centres = np.array([np.r_[feats[r, c], r, c] for r, c in centres_rc], dtype=np.float64)
     if trace is not None:
@@ -226,10 +180,10 @@ def slic_from_scratch(
         new = centres.copy()
         flat = labels.ravel()
         counts = np.bincount(flat, minlength=len(centres))
+        has = counts > 0
         values = np.concatenate([feats.reshape(-1, n_channels), rows.reshape(-1, 1), cols.reshape(-1, 1)], axis=1)
-        for j in range(values.shape[1]):
-            sums = np.bincount(flat, weights=values[:, j], minlength=len(centres))
-            new[counts > 0, j] = sums[counts > 0] / counts[counts > 0]
+        for j, column in enumerate(values.T):
+            new[has, j] = np.bincount(flat, weights=column, minlength=len(centres))[has] / counts[has]
         residual = float(np.abs(new[:, -2:] - centres[:, -2:]).sum(axis=1).max())
         centres = new
         if trace is not None:
@@ -254,74 +208,42 @@ def slic_from_scratch(
 BACKENDS = ("skimage", "opencv")
 
 
-def superpixels(
-    image,
-    n_segments: int = 100,
-    compactness: float = 10.0,
-    *,
-    sigma: float = 1.0,
-    start_label: int = 0,
-    enforce_connectivity: bool = True,
-    backend: str = "skimage",
-    iterations: int = 10,
-) -> np.ndarray:
+def superpixels(image, n_segments: int = 100, compactness: float = 10.0, *, sigma: float = 1.0,
+                start_label: int = 0, enforce_connectivity: bool = True, backend: str = "skimage",
+                iterations: int = 10) -> np.ndarray:
     """SLIC superpixels of an RGB image, inputs checked: scikit-image's, or OpenCV's (faster).
 
-    ``image`` must be RGB ``uint8`` (or float in ``[0, 1]``), ``H×W×3`` — as
-    :func:`load_image` returns it. Both backends cluster in CIELAB, which is
-    only right for RGB: an image read with ``cv2.imread`` (BGR) must be
-    converted first. ``sigma`` smooths the image with a Gaussian before
-    clustering. Returns integer labels ``H×W`` from ``start_label``.
+    ``image`` is RGB ``uint8`` (or float in ``[0, 1]``) ``H×W×3``, as :func:`load_image`
+    returns it: both backends cluster in CIELAB, which is only right for RGB (convert
+    a ``cv2.imread`` first). ``sigma`` blurs before clustering; ``iterations`` bounds the
+    rounds. Returns integer labels ``H×W`` from ``start_label``.
 
-    ``backend="skimage"`` (the default, the book's reference) calls
-    ``skimage.segmentation.slic``. ``backend="opencv"`` calls OpenCV contrib's
-    ``cv2.ximgproc`` SLIC with the closest settings — the same blur, CIELAB
-    (8-bit), grid step :math:`S = \\sqrt{N/K}`, ruler = ``compactness``, ten
-    iterations, small pieces merged into neighbours — about twice as fast
-    on two cores (``python -m benchmarks.run`` measures it). Its superpixels are not identical (its CIELAB is scaled to
-    8 bits, so ``compactness`` weighs a little differently), but they follow
-    edges as well and give nearly the same SeCAM maps: ``python -m
-    benchmarks.run`` measures both, and the interactive explorer uses OpenCV's
-    for speed.
-
-    ``iterations`` (default 10, both libraries' default) bounds the rounds of
-    assignment and update; scikit-image stops earlier when the centres settle.
-    :func:`fast_superpixels` is OpenCV's with two.
+    ``backend="opencv"`` is OpenCV contrib's SLIC with the closest settings (same blur,
+    8-bit CIELAB, step :math:`S = \\sqrt{N/K}`, ruler = ``compactness``): not identical
+    superpixels, but as good at edges and nearly the same SeCAM maps, about twice as
+    fast (``python -m benchmarks.run`` measures both).
 
     >>> segments = superpixels(load_image("coffee"), n_segments=100)
     >>> segments.shape, int(segments.min())
     ((400, 600), 0)
 
-    Raises ``ValueError`` for a bad image, ``n_segments``, ``compactness``,
-    ``sigma`` or ``backend``, and ``ImportError`` (saying what to install) for
-    ``backend="opencv"`` without OpenCV's contrib modules.
+    Raises ``ValueError`` for a bad image or parameter, ``ImportError`` (saying what to
+    install) for ``backend="opencv"`` without OpenCV's contrib modules.
     """
-    from .images import as_rgb_uint8
-
     rgb = as_rgb_uint8(image, name="image")
-    _check_parameters(n_segments, compactness)
+    n_segments = positive_int(n_segments, "n_segments")
+    compactness = number_in(compactness, "compactness", 0, above=True)
     iterations = positive_int(iterations, "iterations")
-    if not sigma >= 0:
-        raise ValueError(f"sigma must be zero or positive, got {sigma!r}")
+    sigma = number_in(sigma, "sigma", 0)
     if backend == "opencv":
-        labels = _opencv_slic(rgb, int(n_segments), float(compactness), float(sigma), enforce_connectivity,
-                              iterations)
+        labels = _opencv_slic(rgb, n_segments, compactness, sigma, enforce_connectivity, iterations)
         return labels.astype(np.int64) + int(start_label)
     if backend != "skimage":
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     from skimage.segmentation import slic
 
-    return slic(
-        rgb,
-        n_segments=int(n_segments),
-        compactness=float(compactness),
-        sigma=float(sigma),
-        start_label=start_label,
-        enforce_connectivity=enforce_connectivity,
-        channel_axis=-1,
-        convert2lab=True,
-        max_num_iter=iterations,
-    )
+    return slic(rgb, n_segments=n_segments, compactness=compactness, sigma=sigma, start_label=start_label,
+                enforce_connectivity=enforce_connectivity, channel_axis=-1, convert2lab=True, max_num_iter=iterations)
 
 
 def _opencv_slic(rgb: np.ndarray, n_segments: int, compactness: float, sigma: float, connect: bool,
@@ -332,10 +254,8 @@ def _opencv_slic(rgb: np.ndarray, n_segments: int, compactness: float, sigma: fl
 
         cv2.ximgproc  # noqa: B018 - only in opencv-contrib-python(-headless)
     except (ImportError, AttributeError):
-        raise ImportError(
-            "backend='opencv' needs OpenCV's contrib modules (cv2.ximgproc): "
-            "pip install opencv-contrib-python-headless, or use backend='skimage'"
-        ) from None
+        raise ImportError("backend='opencv' needs OpenCV's contrib modules (cv2.ximgproc): "
+                          "pip install opencv-contrib-python-headless, or use backend='skimage'") from None
     height, width = rgb.shape[:2]
     blurred = cv2.GaussianBlur(rgb, (0, 0), sigma) if sigma > 0 else rgb
     lab = cv2.cvtColor(np.ascontiguousarray(blurred), cv2.COLOR_RGB2LAB)
@@ -346,11 +266,8 @@ def _opencv_slic(rgb: np.ndarray, n_segments: int, compactness: float, sigma: fl
     if connect:
         slic.enforceLabelConnectivity(25)  # pieces under 25 % of a superpixel join a neighbour
     labels = slic.getLabels()
-    # Number the labels 0 … n-1 without gaps, like scikit-image (OpenCV's are
-    # 0 … n-1 already, with gaps where pieces were merged away).
-    counts = np.bincount(labels.ravel())
-    present = counts > 0
-    return labels if present.all() else (np.cumsum(present) - 1)[labels]
+    present = np.bincount(labels.ravel()) > 0  # OpenCV leaves gaps where pieces were merged away:
+    return labels if present.all() else (np.cumsum(present) - 1)[labels]  # renumber 0 … n-1, like scikit-image
 
 
 #: What :func:`fast_superpixels` changes: OpenCV's SLIC, two rounds instead of ten.
@@ -360,21 +277,14 @@ FAST_SLIC = {"backend": "opencv", "iterations": 2}
 def fast_superpixels(image, n_segments: int = 100, compactness: float = 10.0, **options) -> np.ndarray:
     """SLIC superpixels in a fraction of the reference's time: OpenCV's SLIC, two rounds.
 
-    :func:`superpixels` with ``backend="opencv"`` and ``iterations=2``
-    (:data:`FAST_SLIC`; other ``options`` are passed on). On the benchmark's
-    400×600 image with 100 superpixels it takes about an eighth of scikit-image's
-    time, and on the benchmark's generated scenes its boundary recall and
-    undersegmentation error are within 0.02 of scikit-image's at ten rounds:
-    SLIC's centres move little after the first rounds (more rounds, or running
-    it on a smaller copy of the image, were measured too: slower for the same
-    quality, or faster and less exact). ``python -m
-    benchmarks.run`` measures both on your machine (``slic_fast_…`` keys). The
-    chapters that teach SLIC use scikit-image's, the reference.
+    :func:`superpixels` with :data:`FAST_SLIC` (other ``options`` are passed on). On the
+    benchmark's image it takes about an eighth of scikit-image's time, with boundary recall
+    and undersegmentation error within 0.02 of it (SLIC's centres move little after the
+    first rounds); ``python -m benchmarks.run`` measures both (``slic_fast_…`` keys).
 
     >>> fast_superpixels(load_image("coffee")).shape
     (400, 600)
 
-    Raises what :func:`superpixels` raises, and ``ImportError`` without
-    OpenCV's contrib modules.
+    Raises what :func:`superpixels` raises.
     """
     return superpixels(image, n_segments, compactness, **{**FAST_SLIC, **options})

@@ -1,16 +1,7 @@
 r"""Small CAM networks that train on a CPU in seconds, for the chapters that train their own.
 
-The shortcut and segmentation chapters cannot fine-tune an ImageNet network
-in a book build, so they train small ones on generated scenes. The pieces are
-here, each written once:
-
-* :func:`images_to_tensor` — ``uint8`` images to a float tensor centred on zero;
-* :func:`conv_block` — 3×3 convolution, batch norm, ReLU;
-* :class:`SmallCamNet` — convolution blocks, global average pooling and one
-  linear layer (:class:`tutorial_utils.models.GapLinearHead`): CAM's architecture,
-  so :math:`M_c(x, y) = \sum_k w_k^c f_k(x, y)` decomposes its logit exactly;
-* :func:`train_classifier` and :func:`predict_classes` — seeded Adam training
-  on the cross-entropy, and :math:`\arg\max_c S_c`.
+:class:`SmallCamNet` has CAM's architecture (convolutions, global average pooling, one linear layer),
+so :math:`M_c(x, y) = \sum_k w_k^c f_k(x, y)` decomposes its logit exactly.
 
 >>> net = SmallCamNet(2, channels=(8, 8))
 >>> logits, f = net.forward_features(images_to_tensor(np.zeros((3, 32, 32, 3), np.uint8)))
@@ -20,30 +11,26 @@ here, each written once:
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checks import positive_int
+from .checks import number_in, positive_int, require_grad, seed_int
 from .models import GapLinearHead
 
 __all__ = ["SmallCamNet", "conv_block", "images_to_tensor", "predict_classes", "train_classifier"]
 
 
 def images_to_tensor(images) -> torch.Tensor:
-    r"""RGB ``uint8`` images ``n×H×W×3`` (or one ``H×W×3``) to a float tensor ``n×3×H×W`` in :math:`[-0.5, 0.5]`.
+    r"""RGB ``uint8`` images ``n×H×W×3`` (or one ``H×W×3``) to a float tensor ``n×3×H×W`` of :math:`v/255 - 0.5`.
 
-    Each value becomes :math:`v/255 - 0.5`: centred on zero, which is all the
-    normalisation the small networks of this book need.
+    Centred on zero: all the normalisation the small networks of this book need.
 
     >>> images_to_tensor(np.full((2, 4, 4, 3), 255, np.uint8)).shape
     torch.Size([2, 3, 4, 4])
 
-    Raises ``TypeError`` for anything but a ``uint8`` numpy array and
-    ``ValueError`` for a shape other than ``(n, H, W, 3)`` or ``(H, W, 3)``.
+    Raises ``TypeError`` for anything but a ``uint8`` numpy array, ``ValueError`` for another shape.
     """
     if not isinstance(images, np.ndarray) or images.dtype != np.uint8:
         kind = images.dtype if isinstance(images, np.ndarray) else type(images).__name__
@@ -58,12 +45,9 @@ def images_to_tensor(images) -> torch.Tensor:
 def conv_block(c_in: int, c_out: int, *, stride: int = 1, dilation: int = 1) -> nn.Sequential:
     r"""A 3×3 convolution (no bias), batch normalisation and a ReLU: the brick of the book's small networks.
 
-    ``padding = dilation`` keeps the grid size at ``stride=1``; ``stride=2``
-    halves it; ``dilation`` widens the receptive field without shrinking the
-    grid (the segmentation chapter's last block).
+    ``padding = dilation`` keeps the grid size at ``stride=1``; ``stride=2`` halves
+    it; ``dilation`` widens the receptive field without shrinking the grid.
 
-    >>> [type(layer).__name__ for layer in conv_block(3, 16)]
-    ['Conv2d', 'BatchNorm2d', 'ReLU']
     >>> conv_block(16, 32, stride=2)(torch.zeros(1, 16, 32, 32)).shape
     torch.Size([1, 32, 16, 16])
     """
@@ -77,67 +61,48 @@ def conv_block(c_in: int, c_out: int, *, stride: int = 1, dilation: int = 1) -> 
 class SmallCamNet(GapLinearHead):
     r"""A small CNN ending in global average pooling and one linear layer — CAM's architecture.
 
-    ``features``: convolution blocks (3×3 convolution, batch norm, ReLU) of
-    ``channels`` widths, with 2×2 max pooling between them, giving :math:`K` =
-    ``channels[-1]`` feature maps :math:`f_k(x, y)` on a grid ``2**(len(channels)-1)``
-    times coarser than the image. Then
+    ``features``: :func:`conv_block` s of ``channels`` widths with 2×2 max pooling between
+    them, giving :math:`K` = ``channels[-1]`` maps :math:`f_k(x, y)`. Then
 
     .. math::
 
         F_k = \frac{1}{hw}\sum_{x,y} f_k(x,y), \qquad S_c = \sum_k w_k^c F_k + b_c ,
 
-    with :math:`w` = :attr:`fc_weight` and :math:`b` = :attr:`fc_bias`, so
-    ``class_activation_map(f, net.fc_weight, c)`` works unchanged.
-
-    >>> net = SmallCamNet()
-    >>> logits, f = net.forward_features(torch.zeros(1, 3, 32, 32))
-    >>> tuple(logits.shape), tuple(f.shape)
-    ((1, 2), (1, 32, 8, 8))
-
-    Raises ``ValueError`` for fewer than one class or an empty or
-    non-positive ``channels``.
+    with :math:`w` = :attr:`fc_weight`, so ``class_activation_map(f, net.fc_weight, c)`` works unchanged.
     """
 
     def __init__(self, n_classes: int = 2, channels=(16, 32, 32)) -> None:
         n_classes = positive_int(n_classes, "n_classes")
-        channels = tuple(channels)
-        if not channels or not all(isinstance(c, numbers.Integral) and not isinstance(c, bool) and c > 0
-                                    for c in channels):
-            raise ValueError(f"channels must be a non-empty sequence of positive ints, got {channels!r}")
+        widths = [3] + [positive_int(c, "channels") for c in channels]
+        if len(widths) == 1:
+            raise ValueError("channels must be a non-empty sequence of positive ints, got an empty one")
         layers: list[nn.Module] = []
-        c_in = 3
-        for i, c_out in enumerate(channels):
+        for i, (c_in, c_out) in enumerate(zip(widths, widths[1:])):
             if i:
                 layers.append(nn.MaxPool2d(2))
-            layers.append(conv_block(c_in, int(c_out)))
-            c_in = int(c_out)
-        super().__init__(nn.Sequential(*layers), nn.Linear(c_in, int(n_classes)))
+            layers.append(conv_block(c_in, c_out))
+        super().__init__(nn.Sequential(*layers), nn.Linear(widths[-1], n_classes))
 
 
-def _check_pair(images, labels) -> tuple[torch.Tensor, torch.Tensor]:
-    x = images_to_tensor(images)
-    y = np.asarray(labels)
-    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer) or len(y) != len(x):
-        raise ValueError(f"labels must be {len(x)} integers, one per image, got shape {y.shape} "
-                         f"and dtype {y.dtype}")
-    return x, torch.from_numpy(y.astype(np.int64))
+def _as_net(net) -> nn.Module:
+    if not isinstance(net, nn.Module):
+        raise TypeError(f"net must be a torch nn.Module, got {type(net).__name__}")
+    return net
 
 
 def train_classifier(net: nn.Module, images, labels, *, steps: int, batch: int = 32,
-                     lr: float = 3e-3, seed: int = 0, desc: str | None = None) -> np.ndarray:
+                     lr: float = 3e-3, seed: int = 0) -> np.ndarray:
     r"""Train ``net`` in place with Adam on the cross-entropy; returns the loss of every step.
 
-    Each step draws ``batch`` random images (a ``torch.Generator`` seeded with
-    ``seed``, so the batches do not depend on the global random state), and
-    takes one Adam step of learning rate ``lr`` on
+    Each step draws ``batch`` random images (a ``torch.Generator`` seeded with ``seed``)
+    and takes one Adam step of learning rate ``lr`` on
 
     .. math::
 
         L = -\frac{1}{B}\sum_{i} \log \frac{e^{S_{y_i}(x_i)}}{\sum_{c} e^{S_c(x_i)}} .
 
-    The same network (same initial weights), data and arguments give the same
-    weights on the same machine. The network is left in ``eval`` mode. With
-    ``desc`` the steps show a :func:`tutorial_utils.progress` report.
+    The same initial weights, data and arguments give the same weights on the same
+    machine. The network is left in ``eval`` mode.
 
     >>> data = shortcut_dataset(64, seed=0)
     >>> net = SmallCamNet()
@@ -145,42 +110,31 @@ def train_classifier(net: nn.Module, images, labels, *, steps: int, batch: int =
     >>> losses.shape, net.training
     ((5,), False)
 
-    Raises
-    ------
-    ValueError
-        Non-positive ``steps``, ``batch`` or ``lr``; labels that are not one
-        integer per image or not in ``0 … classes-1``.
-    TypeError
-        Images that are not ``uint8`` ``n×H×W×3``; ``net`` not an ``nn.Module``;
-        ``seed`` not an int.
-    RuntimeError
-        Called under ``torch.no_grad()``.
+    Raises ``ValueError`` for a bad ``steps``, ``batch``, ``lr`` or labels (one integer per
+    image, in ``0 … classes-1``), ``TypeError`` for bad images, ``net`` or ``seed``, and
+    ``RuntimeError`` under ``torch.no_grad()``.
     """
-    from .progress import progress
-
-    if not isinstance(net, nn.Module):
-        raise TypeError(f"net must be a torch nn.Module, got {type(net).__name__}")
-    x, y = _check_pair(images, labels)
+    net, x = _as_net(net), images_to_tensor(images)
+    y = np.asarray(labels)
+    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer) or len(y) != len(x):
+        raise ValueError(f"labels must be {len(x)} integers, one per image, got shape {y.shape} and dtype {y.dtype}")
     steps, batch = positive_int(steps, "steps"), positive_int(batch, "batch")
-    if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, numbers.Real) or not lr > 0 or not np.isfinite(lr):
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    if not torch.is_grad_enabled():
-        raise RuntimeError("train_classifier needs autograd: call it outside torch.no_grad()")
+    lr, seed = number_in(lr, "lr", 0, above=True), seed_int(seed)
+    require_grad("train_classifier")
     net.eval()  # a forward pass in training mode would update batch-norm statistics
     with torch.no_grad():
         n_classes = net(x[:1]).shape[1]
     if y.min() < 0 or y.max() >= n_classes:
         raise ValueError(f"labels must lie in 0 … {n_classes - 1} (the network has {n_classes} classes), "
                          f"got {int(y.min())} … {int(y.max())}")
-    optimiser = torch.optim.Adam(net.parameters(), lr=float(lr))
-    batches = torch.Generator().manual_seed(int(seed))
+    y = torch.from_numpy(y.astype(np.int64))
+
+    optimiser = torch.optim.Adam(net.parameters(), lr=lr)
+    batches = torch.Generator().manual_seed(seed)
     losses = np.empty(steps)
     net.train()
     try:
-        iterator = progress(range(steps), desc=desc) if desc else range(steps)
-        for step in iterator:
+        for step in range(steps):
             idx = torch.randint(0, len(x), (batch,), generator=batches)
             loss = F.cross_entropy(net(x[idx]), y[idx])
             optimiser.zero_grad()
@@ -197,14 +151,8 @@ def predict_classes(net: nn.Module, images, *, batch: int = 500) -> np.ndarray:
 
     >>> predict_classes(SmallCamNet(), np.zeros((3, 32, 32, 3), np.uint8)).shape
     (3,)
-
-    Raises ``TypeError`` for images that are not ``uint8`` ``n×H×W×3`` or a
-    ``net`` that is not an ``nn.Module``; ``ValueError`` for a bad ``batch``.
     """
-    if not isinstance(net, nn.Module):
-        raise TypeError(f"net must be a torch nn.Module, got {type(net).__name__}")
-    x = images_to_tensor(images)
-    batch = positive_int(batch, "batch")
+    net, x, batch = _as_net(net), images_to_tensor(images), positive_int(batch, "batch")
     net.eval()
     with torch.no_grad():
         return torch.cat([net(x[i:i + batch]).argmax(1) for i in range(0, len(x), batch)]).numpy()

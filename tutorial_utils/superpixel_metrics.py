@@ -1,18 +1,9 @@
 r"""How well superpixels follow true boundaries: boundary recall and undersegmentation error.
 
-Two measures of superpixel quality (Neubert & Protzel, 2012) that compare a
-segmentation with a ground truth whose regions are known — for example the
-generated scenes of :func:`shapes_scene`, or one SLIC implementation against
-another:
-
-* :func:`boundary_recall` — the share of the true boundary pixels that lie
-  within a few pixels of a superpixel boundary (1 is best);
-* :func:`undersegmentation_error` — how much the superpixels leak across true
-  regions (0 is best).
-
-Both take two integer label images of one shape. The SLIC chapter measures its
-from-scratch SLIC against scikit-image's with :func:`boundary_recall`; the
-benchmark scores SLIC implementations with both.
+Two measures (Neubert & Protzel, 2012) that compare a segmentation with a reference
+whose regions are known (the scenes of :func:`shapes_scene`, or another SLIC), both
+on two integer label images of one shape: :func:`boundary_recall` (1 is best) and
+:func:`undersegmentation_error` (0 is best).
 
 >>> truth = np.repeat([[0, 0, 1, 1]], 4, axis=0)
 >>> boundary_recall(truth, truth), undersegmentation_error(truth, truth)
@@ -23,68 +14,47 @@ from __future__ import annotations
 
 import numpy as np
 
+from .checks import as_segments
+
 __all__ = ["BOUNDARY_TOLERANCE", "boundary_recall", "undersegmentation_error"]
 
 #: A true boundary pixel counts as found within this many pixels of a superpixel boundary.
 BOUNDARY_TOLERANCE = 2.0
 
 
-def _boundaries(labels: np.ndarray) -> np.ndarray:
-    """Pixels with a 4-neighbour of another label (both sides of every edge are marked).
-
-    The same pixels as ``skimage.segmentation.find_boundaries(labels)`` (its
-    default ``mode="thick"``).
-    """
-    edges = np.zeros(labels.shape, dtype=bool)
-    across = labels[:, 1:] != labels[:, :-1]
-    edges[:, 1:] |= across
-    edges[:, :-1] |= across
-    down = labels[1:] != labels[:-1]
-    edges[1:] |= down
-    edges[:-1] |= down
-    return edges
-
-
 def _label_pair(segments, ground_truth) -> tuple[np.ndarray, np.ndarray]:
-    """Both label images as arrays, checked: 2-D, one shape, integer labels."""
-    s, g = np.asarray(segments), np.asarray(ground_truth)
-    if s.ndim != 2 or s.shape != g.shape:
-        raise ValueError(f"segments and ground_truth must be 2-D of one shape, got {s.shape} and {g.shape}")
-    if not (np.issubdtype(s.dtype, np.integer) and np.issubdtype(g.dtype, np.integer)):
-        raise TypeError(f"labels must be integers, got dtypes {s.dtype} and {g.dtype}")
+    s, g = as_segments(segments), as_segments(ground_truth, "ground_truth")
+    if s.shape != g.shape:
+        raise ValueError(f"segments and ground_truth must have one shape, got {s.shape} and {g.shape}")
     return s, g
 
 
 def boundary_recall(segments, ground_truth, tolerance: float = BOUNDARY_TOLERANCE) -> float:
-    r"""Share of the true boundary pixels that lie within ``tolerance`` pixels of a superpixel boundary.
+    r"""Share of the true boundary pixels within ``tolerance`` pixels of a superpixel boundary.
 
-    A pixel is a boundary pixel when one of its 4-neighbours has another label
-    (as ``skimage.segmentation.find_boundaries`` marks them). With :math:`B_G`
-    the boundary pixels of ``ground_truth`` and :math:`d(p)` the Euclidean
-    distance from :math:`p` to the nearest boundary pixel of ``segments``:
+    Boundary pixels are those with a 4-neighbour of another label
+    (``skimage.segmentation.find_boundaries``). With :math:`B_G` those of
+    ``ground_truth`` and :math:`d(p)` the distance from :math:`p` to the nearest
+    boundary pixel of ``segments``:
 
     .. math:: \mathrm{BR} = \frac{|\{p \in B_G : d(p) \le \text{tolerance}\}|}{|B_G|}
 
-    1 means every true edge is followed by a superpixel edge; superpixels
-    that only follow edges well are not penalised for extra edges (that is
-    what :func:`undersegmentation_error` and the superpixel count are for).
-    ``ground_truth`` may be any segmentation taken as the reference — the SLIC
-    chapter recalls scikit-image's boundaries with its from-scratch SLIC.
+    Extra superpixel edges cost nothing here (:func:`undersegmentation_error` counts leaks).
 
     >>> truth = np.repeat([[0, 0, 1, 1]], 4, axis=0)
     >>> boundary_recall(truth, truth), boundary_recall(np.zeros_like(truth), truth)
     (1.0, 0.0)
 
-    Raises ``ValueError`` when the shapes differ or ``ground_truth`` has a
-    single region (no boundary to recall), ``TypeError`` for non-integer labels.
+    Raises ``ValueError`` for shapes that differ or a ``ground_truth`` with a single
+    region (no boundary to recall), ``TypeError`` for non-integer labels.
     """
     from scipy import ndimage
+    from skimage.segmentation import find_boundaries
 
     s, g = _label_pair(segments, ground_truth)
-    truth = _boundaries(g)
+    truth, found = find_boundaries(g), find_boundaries(s)
     if not truth.any():
         raise ValueError("ground_truth has a single region: there is no boundary to recall")
-    found = _boundaries(s)
     if not found.any():
         return 0.0
     distance = ndimage.distance_transform_edt(~found)  # to the nearest superpixel boundary pixel
@@ -92,16 +62,11 @@ def boundary_recall(segments, ground_truth, tolerance: float = BOUNDARY_TOLERANC
 
 
 def undersegmentation_error(segments, ground_truth) -> float:
-    r"""Undersegmentation error of Neubert & Protzel (2012): how much superpixels leak across true regions.
-
-    For every true region :math:`G` and every superpixel :math:`S` that
-    overlaps it, the smaller of the part inside and the part outside counts as
-    leaked; the sum is divided by the number of pixels :math:`N`:
+    r"""How much superpixels :math:`S` leak across true regions :math:`G` (Neubert & Protzel, 2012).
 
     .. math:: \mathrm{UE} = \frac{1}{N} \sum_G \sum_{S \cap G \ne \emptyset} \min(|S \cap G|, |S \setminus G|)
 
-    0 means every superpixel lies inside one true region. Labels may be any
-    integers; a region is all pixels of one ground-truth label.
+    with :math:`N` the number of pixels: 0 when every superpixel lies inside one region.
 
     >>> truth = np.repeat([[0, 0, 1, 1]], 4, axis=0)
     >>> undersegmentation_error(truth, truth), undersegmentation_error(np.zeros_like(truth), truth)

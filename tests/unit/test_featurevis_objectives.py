@@ -31,8 +31,8 @@ def test_objectives_compute_what_they_say():
 @pytest.mark.parametrize(
     "call,error,pattern",
     [
-        (lambda: channel_objective("x", -1), ValueError, "non-negative"),
-        (lambda: channel_objective("x", 1.5), ValueError, "non-negative"),
+        (lambda: channel_objective("x", -1), ValueError, "k must be an integer ≥ 0"),
+        (lambda: channel_objective("x", 1.5), ValueError, "k must be an integer ≥ 0"),
         (lambda: neuron_objective("x", 0, position=(1, -2)), ValueError, "position"),
         (lambda: channel_objective("x", 9)(torch.zeros(1, 3, 2, 2)), IndexError, "3 channels"),
         (lambda: neuron_objective("x", 0, position=(5, 0))(torch.zeros(1, 3, 2, 2)), IndexError, "outside"),

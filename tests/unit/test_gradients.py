@@ -44,6 +44,16 @@ def test_batch_gives_each_image_its_own_map(lite, inputs):
         grad_cam(lite, batch, [c])
 
 
+def test_a_class_index_and_the_callable_of_its_logit_give_the_same_map(lite, inputs):
+    x, c, _ = inputs
+    for method in (grad_cam, hires_cam):
+        np.testing.assert_array_equal(method(lite, x, c), method(lite, x, lambda logits: logits[:, c]))
+    x2 = lite.preprocess(load_image("chelsea"))
+    batch = torch.cat([x, x2])
+    per_image = lambda logits: logits[[0, 1], [c, 285]]  # noqa: E731 -- one score per image
+    np.testing.assert_allclose(grad_cam(lite, batch, per_image), grad_cam(lite, batch, [c, 285]), atol=1e-7)
+
+
 def test_no_grad_is_refused_clearly(lite, inputs):
     x, c, _ = inputs
     with torch.no_grad(), pytest.raises(RuntimeError, match="no_grad"):
@@ -83,13 +93,17 @@ def test_layer_capture_removes_its_hook(lite, inputs):
         ({"layer": "features.nope"}, ValueError, "no layer named"),
         ({"layer": torch.nn.ReLU()}, ValueError, "not a module of this model"),
         ({"layer": 3}, TypeError, "layer must be"),
-        ({"class_idx": 5000}, IndexError, "out of range"),
-        ({"class_idx": 1.5}, TypeError, "class_idx"),
+        ({"target": 5000}, IndexError, "out of range"),
+        ({"target": 1.5}, TypeError, "target must be a class index"),
+        ({"target": lambda out: 3.0}, TypeError, "target must return a tensor"),
+        ({"target": lambda out: out[:, 0].detach()}, ValueError, "no gradient"),
+        ({"target": lambda out: out[0, :3]}, ValueError, "3 scores for 1 images"),
+        ({"target": lambda out: out[:, 0] * float("nan")}, ValueError, "NaN"),
     ],
 )
 def test_bad_arguments(lite, inputs, kwargs, error, pattern):
     x, c, _ = inputs
-    args = {"class_idx": c, **kwargs}
+    args = {"target": c, **kwargs}
     with pytest.raises(error, match=pattern):
         grad_cam(lite, x, **args)
 

@@ -1,4 +1,4 @@
-"""Guided backpropagation, Guided Grad-CAM and the segmentation targets."""
+"""Guided backpropagation, Guided Grad-CAM and targets on a segmentation output."""
 
 import copy
 
@@ -15,9 +15,8 @@ from tutorial_utils import (
     grad_cam,
     guided_backprop,
     guided_grad_cam,
+    hires_cam,
     load_image,
-    seg_grad_cam,
-    seg_hires_cam,
     upsample,
 )
 
@@ -86,6 +85,7 @@ def test_guided_backprop_shapes_and_batch(lite, coffee):
     both = guided_backprop(lite, torch.cat([x, x2]), [c, 285])
     assert both.shape == (2, *g.shape)
     np.testing.assert_allclose(both[0], g, atol=1e-6)
+    np.testing.assert_array_equal(guided_backprop(lite, x, lambda logits: logits[:, c]), g)  # the same target
     ggc = guided_grad_cam(lite, x, c)
     expected = g * upsample(grad_cam(lite, x, c), x.shape[-2:])[None]
     np.testing.assert_allclose(ggc, expected, atol=1e-7)
@@ -118,7 +118,7 @@ def test_guided_backprop_bad_input(lite, coffee):
 
 
 # --------------------------------------------------------------------------- #
-# Segmentation targets
+# Targets on a segmentation output (Seg-Grad-CAM's Σ_(i,j)∈M y^c_ij)
 # --------------------------------------------------------------------------- #
 
 
@@ -142,9 +142,16 @@ def seg():
     return net, x
 
 
-def test_seg_hires_cam_is_the_masked_class_map(seg):
+def mask_target(c, mask):
+    """Seg-Grad-CAM's target Σ_(i,j)∈M y^c_ij of each image, as a callable on the output."""
+    mask = torch.as_tensor(mask)
+    return lambda out: (out[:, c] * mask).sum(dim=(-2, -1))
+
+
+def test_a_mask_target_gives_the_masked_class_map(seg):
     # With a 1×1 classifier, ∂(Σ_M y^c)/∂A^k_ij = w_ck [ij ∈ M], so
-    # HiResCAM = M ⊙ Σ_k w_ck A^k: the CAM of class c inside the region.
+    # HiResCAM = M ⊙ Σ_k w_ck A^k (the CAM of class c inside the mask) and
+    # Grad-CAM = ReLU(Σ_k α_k A^k) with α_k = w_ck |M| / Z.
     net, x = seg
     with torch.no_grad():
         A = net.encoder(x)
@@ -152,45 +159,33 @@ def test_seg_hires_cam_is_the_masked_class_map(seg):
     c = int(logits[0].argmax(0).flatten().mode().values)
     region = (logits[0].argmax(0) == c).numpy()
     cam = class_activation_map(A[0], net.classifier.weight[:, :, 0, 0], c)
-    ours = seg_hires_cam(net, x[:1], c, layer="encoder")
-    np.testing.assert_allclose(ours, cam * region, atol=1e-5)
-    explicit = seg_hires_cam(net, x[:1], c, layer=net.encoder, region=region)
-    np.testing.assert_allclose(explicit, ours, atol=1e-6)
-    gc = seg_grad_cam(net, x[:1], c, layer="encoder")
+    np.testing.assert_allclose(hires_cam(net, x[:1], mask_target(c, region), layer="encoder"), cam * region, atol=1e-5)
+    predicted = lambda out: (out[0, c] * (out.argmax(1)[0] == c)).sum()  # noqa: E731 -- the default M
+    np.testing.assert_allclose(hires_cam(net, x[:1], predicted, layer=net.encoder), cam * region, atol=1e-5)
     alpha = net.classifier.weight[c, :, 0, 0].detach().numpy() * region.sum() / region.size
-    np.testing.assert_allclose(gc, np.maximum(np.tensordot(alpha, A[0].numpy(), 1), 0), atol=1e-5)
+    expected = np.maximum(np.tensordot(alpha, A[0].numpy(), 1), 0)
+    np.testing.assert_allclose(grad_cam(net, x[:1], mask_target(c, region), layer="encoder"), expected, atol=1e-5)
 
 
-def test_seg_region_restricts_the_target(seg):
+def test_a_mask_restricts_the_target_and_a_batch_gets_one_score_per_image(seg):
     net, x = seg
     left = np.zeros(x.shape[-2:], bool)
     left[:, :3] = True
-    m = seg_hires_cam(net, x[:1], 1, layer="encoder", region=left)
+    m = hires_cam(net, x[:1], mask_target(1, left), layer="encoder")
     assert np.abs(m[:, 3:]).max() == 0 and np.abs(m[:, :3]).max() > 0
-    batch = seg_grad_cam(net, x, [1, 2], layer="encoder", region=np.stack([left, ~left]))
-    assert batch.shape == (2, *x.shape[-2:])
+    masks = torch.from_numpy(np.stack([left, ~left]))
+    both = grad_cam(net, x, lambda out: (out[[0, 1], [1, 2]] * masks).sum(dim=(1, 2)), layer="encoder")
+    assert both.shape == (2, *x.shape[-2:])
+    np.testing.assert_allclose(both[1], grad_cam(net, x[1:], mask_target(2, ~left), layer="encoder"), atol=1e-6)
 
 
-def test_seg_bad_input(seg, lite, coffee):
+def test_targets_on_a_segmentation_output_bad_input(seg, lite, coffee):
     net, x = seg
-    empty = np.zeros(x.shape[-2:], bool)
-    with pytest.raises(ValueError, match="region is empty"):
-        seg_grad_cam(net, x[:1], 0, layer="encoder", region=empty)
-    with pytest.raises(ValueError, match="output's resolution"):
-        seg_hires_cam(net, x[:1], 0, layer="encoder", region=np.ones((3, 3), bool))
-    with pytest.raises(ValueError, match="NaN"):
-        seg_hires_cam(net, x[:1], 0, layer="encoder", region=np.full(x.shape[-2:], np.nan))
-    never = copy.deepcopy(net)
-    with torch.no_grad():
-        never.classifier.bias[2] = -1e4  # class 2 is never predicted
-    with pytest.raises(ValueError, match="no pixel is predicted as class 2"):
-        seg_grad_cam(never, x[:1], 2, layer="encoder")
+    with pytest.raises(ValueError, match="zero everywhere for image"):  # an empty mask: a blank map
+        grad_cam(net, x[:1], mask_target(0, np.zeros(x.shape[-2:], bool)), layer="encoder")
     with pytest.raises(ValueError, match="pass layer= explicitly"):
-        seg_grad_cam(net, x[:1], 0)
-    xc, c = coffee
-    with pytest.raises(ValueError, match="classifier use grad_cam"):
-        seg_grad_cam(lite, xc, c)
-    with pytest.raises(ValueError, match="seg_grad_cam"):
+        grad_cam(net, x[:1], mask_target(0, np.ones(x.shape[-2:], bool)))
+    with pytest.raises(ValueError, match="callable target"):  # a class index needs class logits
         grad_cam(net, x[:1], 0, layer="encoder")
     assert not any(m._forward_hooks for m in net.modules())
 
@@ -206,10 +201,10 @@ def test_torchvision_style_dict_outputs(seg):
         def forward(self, x):
             return {"out": self.inner(x)}
 
-    wrapped = DictOut(net)
+    everywhere = np.ones(x.shape[-2:], bool)
     np.testing.assert_allclose(
-        seg_hires_cam(wrapped, x[:1], 1, layer="inner.encoder", region=np.ones(x.shape[-2:])),
-        seg_hires_cam(net, x[:1], 1, layer="encoder", region=np.ones(x.shape[-2:])),
+        hires_cam(DictOut(net), x[:1], mask_target(1, everywhere), layer="inner.encoder"),
+        hires_cam(net, x[:1], mask_target(1, everywhere), layer="encoder"),
         atol=1e-6,
     )
 

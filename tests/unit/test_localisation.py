@@ -95,7 +95,7 @@ def test_cam_box_refuses_what_is_not_a_map_of_numbers(bad):
 
 @pytest.mark.parametrize("threshold", [-0.1, 1.5, np.nan, True, "0.2", None])
 def test_cam_box_names_a_bad_threshold(threshold):
-    with pytest.raises(ValueError, match=r"threshold must be a number in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"threshold must be a number ≥ 0 and ≤ 1"):
         cam_box(np.ones((2, 2)), threshold)
 
 
@@ -175,5 +175,5 @@ def test_centre_box_names_a_bad_shape(shape):
 
 @pytest.mark.parametrize("fraction", [0, -0.5, 1.01, np.nan, True])
 def test_centre_box_names_a_bad_fraction(fraction):
-    with pytest.raises(ValueError, match=r"fraction must be a number in \(0, 1\]"):
+    with pytest.raises(ValueError, match=r"fraction must be a number > 0 and ≤ 1"):
         centre_box((10, 10), fraction)

@@ -87,6 +87,10 @@ from tutorial_utils import (  # noqa: E402
     superpixels,
     upsample,
 )
+from tutorial_utils import secam_fast  # noqa: E402
+
+# The chapter's superpixel_means and the fast one: every test below holds for both.
+BOTH = pytest.mark.parametrize("means_of", [superpixel_means, secam_fast.superpixel_means], ids=["plain", "fast"])
 
 
 def _by_pixels(cam, segments):
@@ -101,10 +105,11 @@ def coffee_segments():
 
 
 @pytest.mark.parametrize("grid", [(7, 7), (5, 9), (1, 1), (14, 3)])
-def test_superpixel_means_by_linearity_equal_the_pixel_route(coffee_segments, grid):
+@BOTH
+def test_superpixel_means_by_linearity_equal_the_pixel_route(coffee_segments, grid, means_of):
     cam = np.random.default_rng(sum(grid)).normal(size=grid).astype(np.float32)
     expected = _by_pixels(cam, coffee_segments)
-    got = superpixel_means(cam, coffee_segments)
+    got = means_of(cam, coffee_segments)
     assert got.shape == (coffee_segments.max() + 1,)
     assert np.abs(got - expected).max() <= 1e-5 * np.ptp(cam) + 1e-12
 
@@ -114,26 +119,29 @@ def test_superpixel_means_by_linearity_equal_the_pixel_route(coffee_segments, gr
     lambda s: np.where(s == 3, 10**9, s),     # a huge label
     lambda s: (s + 5).astype(np.int32),       # labels from 5, another dtype
 ])
-def test_superpixel_means_with_odd_labels(coffee_segments, relabel):
+@BOTH
+def test_superpixel_means_with_odd_labels(coffee_segments, relabel, means_of):
     segments = relabel(coffee_segments)
     cam = np.random.default_rng(1).normal(size=(6, 8))
-    assert np.allclose(superpixel_means(cam, segments), _by_pixels(cam, segments), atol=1e-9)
+    assert np.allclose(means_of(cam, segments), _by_pixels(cam, segments), atol=1e-9)
 
 
-def test_superpixel_means_of_a_stack_and_at_full_size(coffee_segments):
+@BOTH
+def test_superpixel_means_of_a_stack_and_at_full_size(coffee_segments, means_of):
     stack = np.random.default_rng(2).normal(size=(4, 7, 7))
-    means = superpixel_means(stack, coffee_segments)
+    means = means_of(stack, coffee_segments)
     assert means.shape == (4, coffee_segments.max() + 1)
     for one, row in zip(stack, means):
-        assert np.allclose(row, superpixel_means(one, coffee_segments))
+        assert np.allclose(row, means_of(one, coffee_segments))
     full = upsample(stack, coffee_segments.shape)                       # at the segments' size: averaged as is
-    assert np.allclose(superpixel_means(full, coffee_segments), means, atol=1e-5)
+    assert np.allclose(means_of(full, coffee_segments), means, atol=1e-5)
 
 
-def test_one_superpixel_is_the_mean_of_the_upsampled_map():
+@BOTH
+def test_one_superpixel_is_the_mean_of_the_upsampled_map(means_of):
     cam = np.arange(12.0).reshape(3, 4)
     segments = np.zeros((30, 40), dtype=np.int64)
-    assert np.allclose(superpixel_means(cam, segments), [upsample(cam, (30, 40)).mean()])
+    assert np.allclose(means_of(cam, segments), [upsample(cam, (30, 40)).mean()])
 
 
 def test_secam_from_grid_equals_secam_of_the_upsampled_map(coffee_segments):
@@ -149,6 +157,7 @@ def test_secam_from_grid_equals_secam_of_the_upsampled_map(coffee_segments):
 
 def test_a_segmentation_changed_in_place_is_never_served_stale_weights():
     clear_superpixel_cache()
+    superpixel_means = secam_fast.superpixel_means  # the one that keeps layouts
     segments = np.repeat(np.repeat(np.arange(4).reshape(2, 2), 10, axis=0), 10, axis=1)
     cam = np.random.default_rng(4).normal(size=(3, 3))
     before = superpixel_means(cam, segments)
@@ -160,6 +169,7 @@ def test_a_segmentation_changed_in_place_is_never_served_stale_weights():
 
 def test_a_cached_layout_shares_no_memory_with_the_callers_array():
     clear_superpixel_cache()
+    superpixel_means = secam_fast.superpixel_means  # the one that keeps layouts
     original = np.repeat(np.arange(4), 25).reshape(10, 10)
     full = np.random.default_rng(5).normal(size=(10, 10))
     before = superpixel_means(full, original)
@@ -170,14 +180,34 @@ def test_a_cached_layout_shares_no_memory_with_the_callers_array():
     assert np.allclose(superpixel_means(full, edited), [full[edited == k].mean() for k in np.unique(edited)])
 
 
-def test_superpixel_means_bad_input(coffee_segments):
+@BOTH
+def test_superpixel_means_bad_input(coffee_segments, means_of):
     with pytest.raises(ValueError, match="NaN"):
-        superpixel_means(np.full((7, 7), np.nan), coffee_segments)
+        means_of(np.full((7, 7), np.nan), coffee_segments)
     with pytest.raises(ValueError, match=r"shape \(h, w\) or \(n, h, w\)"):
-        superpixel_means(np.zeros(7), coffee_segments)
+        means_of(np.zeros(7), coffee_segments)
     with pytest.raises(ValueError, match="2-D label image"):
-        superpixel_means(np.zeros((7, 7)), coffee_segments[None])
+        means_of(np.zeros((7, 7)), coffee_segments[None])
     with pytest.raises(TypeError, match="integer labels"):
-        superpixel_means(np.zeros((7, 7)), coffee_segments.astype(float))
+        means_of(np.zeros((7, 7)), coffee_segments.astype(float))
     with pytest.raises(ValueError, match="from_grid=True"):
         secam(np.zeros((7, 7)), coffee_segments)           # the teaching error names the new route too
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_fast_module_agrees_with_the_plain_one_on_random_maps_and_segmentations(seed):
+    rng = np.random.default_rng(seed)
+    height, width = rng.integers(5, 40, size=2)
+    blocks = rng.integers(0, 6, size=(3, 4))                         # a label may come back in several places:
+    segments = np.kron(blocks, np.ones((height // 3 + 1, width // 4 + 1), int))[:height, :width]
+    segments = [segments, segments * 7 - 11, np.where(segments == 2, 10**9, segments),  # non-contiguous, gaps,
+                rng.integers(0, 50, size=(height, width))][seed % 4]                       # huge labels, noise
+    grid = rng.normal(size=(rng.integers(1, 8), rng.integers(1, 8)))
+    stack = rng.normal(size=(3, *grid.shape))
+    full = rng.normal(size=(height, width))
+    assert np.allclose(secam_fast.superpixel_means(grid, segments), superpixel_means(grid, segments), atol=1e-9)
+    assert np.allclose(secam_fast.superpixel_means(stack, segments), superpixel_means(stack, segments), atol=1e-9)
+    assert np.allclose(secam_fast.superpixel_means(full, segments), superpixel_means(full, segments), atol=1e-9)
+    plain = secam(upsample(grid, segments.shape), segments)
+    assert np.allclose(secam(grid, segments, from_grid=True), plain, atol=1e-5)
+    assert np.allclose(secam_fast.secam_from_grid(full, segments), secam(full, segments), atol=1e-6)

@@ -186,7 +186,7 @@ def test_a_boundary_one_pixel_off():
     "segments,truth,error,pattern",
     [
         (np.zeros((4, 5), int), HALVES, ValueError, "one shape"),
-        (HALVES.astype(float), HALVES, TypeError, "integers"),
+        (HALVES.astype(float), HALVES, TypeError, "integer labels"),
     ],
 )
 def test_metrics_refuse_bad_labels(segments, truth, error, pattern):

@@ -70,3 +70,40 @@ def test_png_img_tag_embeds_a_png_with_alt_text():
         png_img_tag(np.zeros((2, 2, 3), np.uint8), "  ")
     with pytest.raises(ValueError, match="not a PNG"):
         png_img_tag(b"GIF89a", "a gif")
+
+
+def test_show_maps_draws_one_titled_panel_per_map():
+    import matplotlib.pyplot as plt
+
+    from tutorial_utils import show_maps
+
+    image = np.full((20, 30, 3), 100, np.uint8)
+    maps = {"photo": None, "small map": np.linspace(0, 1, 6).reshape(2, 3),
+            "picture": np.zeros((20, 30, 3), np.uint8), "full map": np.ones((20, 30))}
+    fig, axes = show_maps(image, maps, ncols=3, title="t")
+    assert axes.shape == (4,) and len(fig.axes) == 6  # a 2 × 3 grid, two cells left empty
+    assert [ax.get_title() for ax in axes] == list(maps)
+    assert axes[1].get_images()[0].get_array().shape == (20, 30, 3)  # upsampled and blended
+    assert not any(ax.axison for ax in fig.axes)
+    plt.close(fig)
+    fig, axes = show_maps(None, {"a": np.zeros((4, 4)), "b": np.ones((4, 4))})
+    assert axes.shape == (2,) and axes[0].get_images()[0].get_cmap().name == "inferno"
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    "image,maps,error,pattern",
+    [
+        (np.zeros((8, 8, 3), np.uint8), {"CAM": np.full((2, 2), 3.0)}, ValueError, r"maps\['CAM'\].*normalise"),
+        (np.zeros((8, 8, 3), np.uint8), {"bad": "text"}, TypeError, r"maps\['bad'\]"),
+        (None, {"photo": None}, ValueError, r"maps\['photo'\].*image is None"),
+        (np.zeros((8, 8, 3), np.uint8), {"rgb": np.zeros((3, 8, 8))}, ValueError, r"maps\['rgb'\].*channels-first"),
+        (np.zeros((8, 8, 3), np.uint8), {}, TypeError, "non-empty dict"),
+        (np.zeros((8, 8, 3), np.uint8), [np.zeros((2, 2))], TypeError, "dict"),
+    ],
+)
+def test_show_maps_bad_input_names_the_key(image, maps, error, pattern):
+    from tutorial_utils import show_maps
+
+    with pytest.raises(error, match=pattern):
+        show_maps(image, maps)
