@@ -22,7 +22,6 @@ from typing import Callable
 
 import numpy as np
 import torch
-from torchvision.transforms.functional import gaussian_blur
 
 from .checks import class_indices, int_at_least, module_of, number_in, positive_int, require_grad, seed_int
 
@@ -222,6 +221,8 @@ def activation_maximisation(model, class_idx: int | None = None, *, objective: O
     model.eval()
     logits = []
     start = time.perf_counter()
+    from torchvision.transforms.functional import gaussian_blur  # here: torchvision takes 2 s to import
+
     try:
         for step in range(steps):
             image.requires_grad_(True)
