@@ -10,7 +10,9 @@ module needs live here:
 * :func:`class_indices` — one class index or a sequence of them, in range;
 * :func:`positive_int` — counts, steps and sizes (and :func:`positive_int_arg`,
   the same rule for a command line);
-* :func:`as_rng` — a seed or a NumPy ``Generator``.
+* :func:`as_rng` — a seed or a NumPy ``Generator``;
+* below them, the checks of integers, seeds and numbers in a range, of label
+  images, of the gradient methods' layers and targets, and of the metrics' inputs.
 
 >>> positive_int(3, "steps")
 3
@@ -34,15 +36,22 @@ __all__ = [
     "as_map_array",
     "as_numpy",
     "as_rng",
+    "as_segments",
     "as_tensor",
     "class_indices",
+    "class_per_image",
     "eval_model",
     "int_at_least",
+    "model_batch",
+    "module_of",
+    "nonzero_gradient",
+    "number_in",
     "one_image",
     "positive_int",
     "positive_int_arg",
     "require_grad",
     "seed_int",
+    "target_scores",
 ]
 
 
@@ -52,9 +61,7 @@ def positive_int(value, name: str) -> int:
     >>> positive_int(np.int64(5), "batch")
     5
     """
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+    return int_at_least(value, name, 1)
 
 
 def positive_int_arg(text: str) -> int:
@@ -202,7 +209,7 @@ def as_map_array(cam, name: str = "cam") -> np.ndarray:
     return cam
 
 
-# --- H_A: settings of the generated data, the small networks and the ascent; seeds; autograd ---
+# -------------------------------------------------------------- integers, seeds, autograd
 def int_at_least(value, name: str, minimum: int) -> int:
     """``value`` as an ``int`` if it is an integer ≥ ``minimum`` (not a bool); else a ``ValueError`` naming ``name``.
 
@@ -210,7 +217,8 @@ def int_at_least(value, name: str, minimum: int) -> int:
     64
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer ≥ {minimum}, got {value!r}")
+        what = "a positive integer" if minimum == 1 else f"an integer ≥ {minimum}"
+        raise ValueError(f"{name} must be {what}, got {value!r}")
     return int(value)
 
 
@@ -232,9 +240,7 @@ def require_grad(what: str) -> None:
         raise RuntimeError(f"{what} needs autograd: call it outside torch.no_grad()")
 
 
-# H_D: label images (secam, secam_fast) and numbers in a range (slic, viz)
-
-
+# ----------------------------------------------------------- label images, numbers in a range
 def as_segments(segments, name: str = "segments") -> np.ndarray:
     """A label image as a NumPy array: integers, shape ``(H, W)``, not empty.
 
@@ -268,7 +274,7 @@ def number_in(value, name: str, low: float, high: float = float("inf"), *, above
     return float(value)
 
 
-# --- H_C: gradient methods (layers, inputs and targets) ---
+# ------------------------------------------- gradient methods: layers, inputs and targets
 def module_of(model, layer):
     """The module ``layer`` names: ``None`` (``model.feature_layer``), a dotted name, or a module of ``model``."""
     if layer is None:
@@ -335,7 +341,7 @@ def nonzero_gradient(grads: torch.Tensor) -> torch.Tensor:
     return grads
 
 
-# --- H_B: the metrics (a model in evaluation mode, one preprocessed image) ---
+# ------------------------------------------ metrics: a model in eval mode, one preprocessed image
 def eval_model(model) -> None:
     """A ``TypeError`` unless ``model`` is an ``nn.Module``; a ``ValueError`` if its dropout or batch norm trains."""
     if not isinstance(model, torch.nn.Module):
