@@ -78,7 +78,7 @@ from .secam_fast import clear_superpixel_cache
 from .seeding import SEED_ENV, book_seed, set_seed
 from .shapes import SHAPE_CLASSES, shapes_dataset, shapes_scene
 from .shortcut import MARKER_SETTINGS, SHORTCUT_CLASSES, ShortcutData, shortcut_dataset
-from .smallnets import SmallCamNet, conv_block, images_to_tensor, predict_classes, train_classifier
+from .smallnets import SmallCamNet, conv_block, images_to_tensor, predict_classes, recompute_batchnorm, train_classifier
 from .slic import FAST_SLIC, SlicTrace, fast_superpixels, slic_from_scratch, superpixels
 from .superpixel_metrics import BOUNDARY_TOLERANCE, boundary_recall, undersegmentation_error
 from .viz import DEFAULT_CMAP, gradient_image, overlay, plot_top_k, png_img_tag, show_maps
@@ -94,7 +94,7 @@ __all__ = [
     "lime_classifier", "lime_map", "load_image", "load_model", "map_similarity", "MARKER_SETTINGS",
     "MAX_PIXELS", "MODEL_ENV", "neuron_objective", "NORMALISATIONS", "normalise", "Objective", "overlay",
     "plot_top_k", "png_img_tag", "positive_mass_share", "predict_classes", "Prediction", "randomisation_order",
-    "randomisation_similarity", "rank_correlation", "resnet50_weights_path", "sample_image_names", "SANITY_BAR",
+    "randomisation_similarity", "rank_correlation", "recompute_batchnorm", "resnet50_weights_path", "sample_image_names", "SANITY_BAR",
     "SANITY_STATISTICS", "sanity_verdict", "secam", "SEED_ENV", "set_seed", "SHAPE_CLASSES", "shapes_dataset",
     "shapes_scene", "SHORTCUT_CLASSES", "shortcut_dataset", "ShortcutData", "show_maps", "Similarity",
     "slic_from_scratch", "SlicTrace", "SmallCamNet", "square_crop", "superpixel_means", "superpixels",

@@ -19,7 +19,8 @@ from torch import nn
 from .checks import number_in, positive_int, require_grad, seed_int
 from .models import GapLinearHead
 
-__all__ = ["SmallCamNet", "conv_block", "images_to_tensor", "predict_classes", "train_classifier"]
+__all__ = ["SmallCamNet", "conv_block", "images_to_tensor", "predict_classes", "recompute_batchnorm",
+           "train_classifier"]
 
 
 def images_to_tensor(images) -> torch.Tensor:
@@ -102,7 +103,8 @@ def train_classifier(net: nn.Module, images, labels, *, steps: int, batch: int =
         L = -\frac{1}{B}\sum_{i} \log \frac{e^{S_{y_i}(x_i)}}{\sum_{c} e^{S_c(x_i)}} .
 
     The same initial weights, data and arguments give the same weights on the same
-    machine. The network is left in ``eval`` mode.
+    machine. At the end, ``recompute_batchnorm`` re-estimates the batch-norm statistics on
+    all ``images`` with the final weights, and the network is left in ``eval`` mode.
 
     >>> data = shortcut_dataset(64, seed=0)
     >>> net = SmallCamNet()
@@ -143,7 +145,48 @@ def train_classifier(net: nn.Module, images, labels, *, steps: int, batch: int =
             losses[step] = loss.item()
     finally:
         net.eval()
+    recompute_batchnorm(net, x)
     return losses
+
+
+def recompute_batchnorm(net: nn.Module, images, *, batch: int = 500) -> nn.Module:
+    r"""Re-estimate every batch-norm layer's statistics on ``images`` with the final weights ("precise BN").
+
+    During training a batch-norm layer normalises with the mean and variance of each batch,
+    and keeps for ``eval`` mode a running average of them, :math:`\hat\mu \leftarrow
+    0.9\,\hat\mu + 0.1\,\mu_{\text{batch}}`, taken while the weights were still moving. This
+    replaces that average with the plain mean over all ``images`` of the batch statistics,
+    computed with the weights as they are now (Wu & Johnson, 2021, "Rethinking 'Batch' in
+    BatchNorm"). The weights do not change; the network is left in ``eval`` mode.
+
+    ``images`` are ``uint8`` images ``n×H×W×3`` or the float tensor ``images_to_tensor`` makes.
+
+    >>> net = SmallCamNet(channels=(4,))
+    >>> x = torch.randn(8, 3, 16, 16)
+    >>> _ = recompute_batchnorm(net, x, batch=8)
+    >>> bn = net.features[0][1]
+    >>> torch.allclose(bn.running_mean, net.features[0][0](x).mean(dim=(0, 2, 3)), atol=1e-6)
+    True
+
+    Raises ``TypeError`` for bad images or ``net``, ``ValueError`` for a bad ``batch``.
+    """
+    net, batch = _as_net(net), positive_int(batch, "batch")
+    x = images if isinstance(images, torch.Tensor) else images_to_tensor(images)
+    layers = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in layers]
+    for m in layers:
+        m.reset_running_stats()
+        m.momentum = None  # None: a cumulative average over the batches below, not a running one
+    net.train()
+    try:
+        with torch.no_grad():
+            for i in range(0, len(x), batch):
+                net(x[i:i + batch])
+    finally:
+        for m, momentum in zip(layers, momenta):
+            m.momentum = momentum
+        net.eval()
+    return net
 
 
 def predict_classes(net: nn.Module, images, *, batch: int = 500) -> np.ndarray:

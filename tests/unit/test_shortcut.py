@@ -15,6 +15,7 @@ from tutorial_utils import (
     positive_mass_share,
     predict_classes,
     shortcut_dataset,
+    recompute_batchnorm,
     train_classifier,
 )
 
@@ -187,11 +188,38 @@ def test_train_classifier_equals_the_plain_loop(small_data):
         optimiser.step()
         plain.append(loss.item())
     a.eval()
+    recompute_batchnorm(a, x)
     losses = train_classifier(b, small_data.images, small_data.labels, steps=4, batch=16, lr=1e-2, seed=5)
     np.testing.assert_array_equal(losses, plain)
     for p, q in zip(a.state_dict().values(), b.state_dict().values()):
         assert torch.equal(p, q)  # weights and batch-norm statistics
     assert not b.training
+
+
+def test_recompute_batchnorm_gives_the_statistics_of_all_images(small_data):
+    torch.manual_seed(0)
+    net = SmallCamNet(channels=(4, 8))
+    x = images_to_tensor(small_data.images)
+    bn = [m for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    bn[0].running_mean.fill_(7.0)  # stale statistics, to be replaced
+    weights = {k: v.clone() for k, v in net.state_dict().items() if "running" not in k and "num_batches" not in k}
+    recompute_batchnorm(net, small_data.images, batch=len(x))  # one batch: the exact statistics
+    with torch.no_grad():
+        z = net.features[0][0](x)  # what the first batch-norm layer sees
+    torch.testing.assert_close(bn[0].running_mean, z.mean(dim=(0, 2, 3)), rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(bn[0].running_var, z.var(dim=(0, 2, 3), unbiased=True), rtol=1e-4, atol=1e-6)
+    assert all(m.momentum == 0.1 for m in bn) and not net.training
+    assert all(torch.equal(v, net.state_dict()[k]) for k, v in weights.items())  # weights untouched
+    # In batches, the mean is the average of the batch means (equal batches here).
+    recompute_batchnorm(net, x, batch=len(x) // 4)
+    torch.testing.assert_close(bn[0].running_mean, z.mean(dim=(0, 2, 3)), rtol=1e-5, atol=1e-6)
+
+
+def test_recompute_batchnorm_bad_arguments():
+    with pytest.raises(TypeError, match="images must be a uint8"):
+        recompute_batchnorm(SmallCamNet(channels=(4,)), np.zeros((2, 8, 8, 3)))
+    with pytest.raises(ValueError, match="batch"):
+        recompute_batchnorm(SmallCamNet(channels=(4,)), np.zeros((2, 8, 8, 3), np.uint8), batch=0)
 
 
 def test_train_classifier_learns_and_is_seeded(small_data):
