@@ -152,23 +152,10 @@ def train_classifier(net: nn.Module, images, labels, *, steps: int, batch: int =
 def recompute_batchnorm(net: nn.Module, images, *, batch: int = 500) -> nn.Module:
     r"""Re-estimate every batch-norm layer's statistics on ``images`` with the final weights ("precise BN").
 
-    During training a batch-norm layer normalises with the mean and variance of each batch,
-    and keeps for ``eval`` mode a running average of them, :math:`\hat\mu \leftarrow
-    0.9\,\hat\mu + 0.1\,\mu_{\text{batch}}`, taken while the weights were still moving. This
-    replaces that average with the plain mean over all ``images`` of the batch statistics,
-    computed with the weights as they are now (Wu & Johnson, 2021, "Rethinking 'Batch' in
-    BatchNorm"). The weights do not change; the network is left in ``eval`` mode.
-
-    ``images`` are ``uint8`` images ``n×H×W×3`` or the float tensor ``images_to_tensor`` makes.
-
-    >>> net = SmallCamNet(channels=(4,))
-    >>> x = torch.randn(8, 3, 16, 16)
-    >>> _ = recompute_batchnorm(net, x, batch=8)
-    >>> bn = net.features[0][1]
-    >>> torch.allclose(bn.running_mean, net.features[0][0](x).mean(dim=(0, 2, 3)), atol=1e-6)
-    True
-
-    Raises ``TypeError`` for bad images or ``net``, ``ValueError`` for a bad ``batch``.
+    Eval mode normalises with running averages :math:`\hat\mu \leftarrow 0.9\,\hat\mu + 0.1\,\mu_{\text{batch}}`
+    taken while the weights moved; this replaces them by the mean over all ``images`` (``uint8``
+    ``n×H×W×3`` or a tensor from ``images_to_tensor``) of the batch statistics under the weights
+    as they are (Wu and Johnson, 2021). The weights do not change; the network is left in eval mode.
     """
     net, batch = _as_net(net), positive_int(batch, "batch")
     x = images if isinstance(images, torch.Tensor) else images_to_tensor(images)
