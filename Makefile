@@ -5,7 +5,8 @@
 #               its written solutions, for handing out (book_tools/student_edition.py)
 #   make test   unit tests and the book's rules, the docstring examples, a strict book build,
 #               every notebook under nbval, site checks, the built site in headless
-#               Chromium (installed with apt-get if missing), and every chapter run in
+#               Chromium (installed with apt-get if missing; the photo page's box runs
+#               the network there on uploaded photos), and every chapter run in
 #               JupyterLab in that browser
 #
 # The notebooks run three times in `make test`, on purpose differently: the strict build
@@ -75,7 +76,7 @@ $(INSTALLED): requirements.txt requirements-nodeps.txt pyproject.toml
 	$(BIN)/python -m pip install --disable-pip-version-check --no-input -q --no-deps --no-build-isolation -e .
 	@touch $@
 
-# MathJax, RequireJS and the widgets' HTML manager, served by the website itself
+# MathJax, RequireJS, the widgets' HTML manager and onnxruntime-web, served by the website itself
 # (copied into _build/html/_static/vendor through html_extra_path in _config.yml).
 $(VENDOR_STAMP): $(VENDOR)/package.json $(VENDOR)/package-lock.json
 	@command -v npm >/dev/null || { echo "error: npm (Node.js) is needed to install MathJax and the widget manager locally; install Node.js (Debian: apt-get install npm) and run make again" >&2; exit 1; }
@@ -88,6 +89,11 @@ $(VENDOR_STAMP): $(VENDOR)/package.json $(VENDOR)/package-lock.json
 	cp $(VENDOR)/node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js \
 	   $(VENDOR)/node_modules/@jupyter-widgets/html-manager/dist/*.{woff,woff2,ttf,eot,svg} \
 	   $(VENDOR_SITE)/html-manager/
+	@# onnxruntime-web for the page "Explain your own photo" (notebooks/05b_your_photo): the WebAssembly build only
+	@# (its script, the module that loads the .wasm, the .wasm), fetched when a reader asks.
+	mkdir -p $(VENDOR_SITE)/onnxruntime-web
+	cp $(VENDOR)/node_modules/onnxruntime-web/dist/{ort.wasm.min.js,ort-wasm-simd-threaded.mjs,ort-wasm-simd-threaded.wasm} \
+	   $(VENDOR_SITE)/onnxruntime-web/
 	@touch $@
 
 # Debian's Chromium for the browser test (tests/browser): installed when it is
@@ -124,7 +130,7 @@ test: install browser
 	@echo "==> Every notebook again under nbval, differently: seed $(NBVAL_SEED), $(NBVAL_THREADS) thread(s)"
 	time OMP_NUM_THREADS=$(NBVAL_THREADS) CAM_BOOK_SEED=$(NBVAL_SEED) $(BIN)/python -m pytest --nbval-lax --nbval-current-env notebooks
 	@echo "==> Checks of the built site, and the site in headless Chromium"
-	time $(BIN)/python -m pytest tests/site tests/browser/test_browser.py
+	time $(BIN)/python -m pytest tests/site tests/browser/test_browser.py tests/browser/test_photo_page.py
 	@echo "==> Every chapter in JupyterLab, as a student runs it: Run All in headless Chromium (screenshots in test-artifacts/jupyterlab)"
 	time $(BIN)/python -m pytest tests/browser/test_jupyterlab.py
 
