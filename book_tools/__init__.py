@@ -10,6 +10,8 @@ this package uses ``tutorial_utils``. Its parts:
 * :mod:`book_tools.diagrams` — the diagrams, drawn by code with sizes read from the model;
 * :mod:`book_tools.widgets` and :mod:`book_tools.web_explorer` — the explorer
   widget for JupyterLab and its precomputed version for the website;
+* :mod:`book_tools.browser_model` — the network exported to ONNX for the website's
+  "explain your own photo" box, checked against PyTorch, and the box itself;
 * :mod:`book_tools.weights` and :mod:`book_tools.cli` — the ResNet50 weights'
   download and checks, and the commands ``python -m tutorial_utils info |
   fetch-weights | check``;
@@ -22,6 +24,8 @@ this package uses ``tutorial_utils``. Its parts:
   written solutions (``_build/student/``).
 """
 
+from .browser_model import (BrowserModel, PhotoExplorer, browser_model_folder, check_browser_model,
+                            export_browser_model, photo_explorer)
 from .exercises import *  # noqa: F401,F403 — the checkers: check_cam, …, grade, EXERCISES
 from .exercises import __all__ as _exercises
 from .model_facts import NetworkFacts, model_note, network_facts, resnet50_facts
@@ -32,20 +36,26 @@ from .web_explorer import DIMMED, WEB_SETTINGS, WebExplorer, web_explorer
 from .widgets import SecamExplorer
 
 __all__ = list(_exercises) + [
+    "BrowserModel",
     "CorruptWeightsError",
     "DIMMED",
     "NetworkFacts",
     "PROGRESS_ENV",
+    "PhotoExplorer",
     "PredictionCheck",
     "SecamExplorer",
     "WEB_SETTINGS",
     "WebExplorer",
+    "browser_model_folder",
     "cached_weights_path",
+    "check_browser_model",
     "check_prediction",
+    "export_browser_model",
     "fetch_resnet50_weights",
     "load_pretrained",
     "model_note",
     "network_facts",
+    "photo_explorer",
     "progress",
     "resnet50_facts",
     "web_explorer",

@@ -46,7 +46,7 @@ import numpy as np
 from tutorial_utils.secam_fast import superpixel_means
 from tutorial_utils.viz import DEFAULT_CMAP
 
-__all__ = ["DIMMED", "METHODS", "WEB_SETTINGS", "WebExplorer", "web_explorer"]
+__all__ = ["DIMMED", "METHODS", "WEB_SETTINGS", "WebExplorer", "colour_table", "web_explorer"]
 
 #: The two maps an explorer draws, in the widget and on the website.
 METHODS = ("CAM", "SeCAM")
@@ -84,7 +84,12 @@ def _jpeg(image: np.ndarray, quality: int) -> str:
     return _b64(buffer.getvalue())
 
 
-def _colour_table(cmap: str) -> list[list[float]]:
+def colour_table(cmap: str) -> list[list[float]]:
+    """The colour map ``cmap`` as 256 RGB entries in ``[0, 1]``: what :func:`~tutorial_utils.overlay` looks up, for the pages' scripts.
+
+    >>> len(colour_table("inferno")), colour_table("gray")[255]
+    (256, [1.0, 1.0, 1.0])
+    """
     import matplotlib
 
     table = matplotlib.colormaps[cmap](np.arange(256))[:, :3]  # what overlay looks up, entry by entry
@@ -205,7 +210,7 @@ def web_explorer(explorer, settings: Sequence[tuple[int, float]] | None = None, 
     data = {
         "version": FORMAT_VERSION,
         "methods": list(METHODS),
-        "colours": _colour_table(DEFAULT_CMAP),
+        "colours": colour_table(DEFAULT_CMAP),
         "dimmed": DIMMED,
         "start": {
             "image": s["image"] if s["image"] in names else names[0],
