@@ -45,6 +45,8 @@ PAGE_FEATURES: dict[str, frozenset[str]] = {
     # The SecamExplorer's widgets need a kernel: the website shows its own explorer instead
     # (tests/browser/test_browser.py moves its controls).
     "notebooks/05_secam": _CHAPTER,
+    # No math on purpose: without MathJax the page weighs under 3 MB before the network loads.
+    "notebooks/05b_your_photo": frozenset(),
     "notebooks/06_grad_cam": _CHAPTER,
     "notebooks/07_guided_backprop": _CHAPTER,
     "notebooks/08_segmentation": _CHAPTER,

@@ -17,7 +17,8 @@
  *   threshold  maps.threshold_mask: keep v > t·max (float32); the rest × 0.3, truncated
  *
  * Plain ES2017, no library, no network. Once drawn, the div gets data-ready="true";
- * data-draws counts the drawings (the tests wait on both).
+ * data-draws counts the drawings (the tests wait on both). The four steps are
+ * window.CamExplorer's, which cam-photo.js (the reader's own photo) draws with.
  */
 (function () {
   "use strict";
@@ -374,6 +375,9 @@
       }
     }
   }
+
+  // The arithmetic, for chapter 5's "explain your own photo" (cam-photo.js draws with it too).
+  window.CamExplorer = { upsample, colourIndex, compose, maxOf };
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();

@@ -231,7 +231,8 @@ def test_the_network_is_named_near_the_top(site, name):
     assert shown, f"{name}: no 'Model:' line"
     text = re.sub(r"\s+", " ", " ".join(page.text))
     title = re.search(r"^# (.+)$", "".join(source["cells"][0]["source"]), re.M).group(1).strip()
-    start = text.find(title.replace("`", ""))
+    # The page's heading, followed by its permalink "#" (the title may also appear in the navigation above).
+    start = text.find(title.replace("`", "") + " #")
     sentence = f"The figures and numbers on this page come from {shown.group(1)}"
     at = text.find(sentence, start)
     assert start >= 0 and at >= 0, f"{name}: the page does not say in prose that its figures come from {shown.group(1)}"
@@ -353,3 +354,24 @@ def test_the_diagrams_are_on_their_pages(site, name):
     """The diagrams drawn by code (tests/book/test_chapter_parts.py) reach the website as pictures described as diagrams."""
     diagrams = [i for i in _content_images(site / f"{name}.html") if (i["alt"] or "").startswith("Diagram:")]
     assert diagrams, f"{name}: no image whose alt text begins with 'Diagram:'"
+
+
+def test_the_site_serves_the_network_for_the_photo_box(site):
+    """The photo box (notebooks/05b_your_photo) fetches these files from the site itself (book/_ext/browser_model.py copies them)."""
+    import hashlib
+
+    page = (site / "notebooks" / "05b_your_photo.html").read_text(encoding="utf-8")
+    assert page.count('class="cam-photo-explorer"') == 1, "the page 05b_your_photo has no photo box"
+    model = site / "_static" / "model"
+    meta = json.loads((model / "cam-model.json").read_text())
+    onnx = model / meta["files"]["model"]["name"]
+    assert onnx.stat().st_size == meta["files"]["model"]["bytes"] <= 30e6
+    assert hashlib.sha256(onnx.read_bytes()).hexdigest() == meta["files"]["model"]["sha256"]
+    head = model / meta["files"]["head"]["name"]
+    assert head.stat().st_size == 4 * (meta["classes"] * meta["channels"] + meta["classes"])
+    assert len(meta["categories"]) == meta["classes"] and meta["outputs"] == ["feature_maps", "logits"]
+    runtime = site / "_static" / "vendor" / "onnxruntime-web"
+    assert sorted(p.name for p in runtime.iterdir()) == [
+        "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm", "ort.wasm.min.js"]
+    for script in ("cam-explorer.js", "cam-slic.js", "cam-photo.js"):
+        assert f"_static/{script}" in page, f"05b_your_photo does not load {script}"
