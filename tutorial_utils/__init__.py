@@ -17,6 +17,7 @@ The package follows the book's data path, one module per step::
     set_seed              one seed per chapter, CAM_BOOK_SEED  (seeding)
     deletion_curve, …     faithfulness and sanity checks       (metrics)
     sanity_verdict, …     the sanity check's judge             (sanity)
+    TinyViT, tokens_to_grid, attention_rollout   a vision transformer and its maps (vit)
     show_maps, overlay    figures                              (viz)
 
 Notebooks import from here (``from tutorial_utils import load_model``) and
@@ -81,13 +82,16 @@ from .shortcut import MARKER_SETTINGS, SHORTCUT_CLASSES, ShortcutData, shortcut_
 from .smallnets import SmallCamNet, conv_block, images_to_tensor, predict_classes, recompute_batchnorm, train_classifier
 from .slic import FAST_SLIC, SlicTrace, fast_superpixels, slic_from_scratch, superpixels
 from .superpixel_metrics import BOUNDARY_TOLERANCE, boundary_recall, undersegmentation_error
+from .vit import Attention, EncoderBlock, TinyViT, attention_rollout, tokens_to_grid
 from .viz import DEFAULT_CMAP, gradient_image, overlay, plot_top_k, png_img_tag, show_maps
 
 __all__ = [
-    "activation_maximisation", "as_rgb_uint8", "ascent_step", "auc", "average_drop", "BASELINES", "book_seed",
+    "activation_maximisation", "as_rgb_uint8", "Attention", "attention_rollout", "ascent_step", "auc",
+    "average_drop", "BASELINES", "book_seed",
     "boundary_recall", "BOUNDARY_TOLERANCE", "box_iou", "cam_box", "CamModel", "cascading_randomisation",
     "centre_box", "channel_objective", "CHOICES", "class_activation_map", "class_objective",
-    "clear_superpixel_cache", "conv_block", "Curve", "DEFAULT_CMAP", "deletion_curve", "explanation_map",
+    "clear_superpixel_cache", "conv_block", "Curve", "DEFAULT_CMAP", "deletion_curve", "EncoderBlock",
+    "explanation_map",
     "FAST_SLIC", "fast_superpixels", "FeatureVisResult", "GapLinearHead", "grad_cam", "gradient_image",
     "guided_backprop", "guided_grad_cam", "GuidedBackprop", "GuidedReLUFunction", "hires_cam", "ImageLoadError",
     "images_to_tensor", "increase_in_confidence", "insertion_curve", "interpolation_matrix", "LayerCapture",
@@ -98,7 +102,8 @@ __all__ = [
     "SANITY_STATISTICS", "sanity_verdict", "secam", "SEED_ENV", "set_seed", "SHAPE_CLASSES", "shapes_dataset",
     "shapes_scene", "SHORTCUT_CLASSES", "shortcut_dataset", "ShortcutData", "show_maps", "Similarity",
     "slic_from_scratch", "SlicTrace", "SmallCamNet", "square_crop", "superpixel_means", "superpixels",
-    "threshold_mask", "train_classifier", "undersegmentation_error", "upsample", "WeightsUnavailableError",
+    "threshold_mask", "TinyViT", "tokens_to_grid", "train_classifier", "undersegmentation_error", "upsample",
+    "WeightsUnavailableError",
 ]
 
 __version__ = "0.1.0"

@@ -105,13 +105,25 @@ def _per_image(maps: torch.Tensor) -> np.ndarray:
     return out[0] if out.shape[0] == 1 else out
 
 
-def grad_cam(model, x: torch.Tensor, target: Target, layer=None) -> np.ndarray:
+def _on_grid(A, dA, reshape_transform):
+    """Activations and gradients as ``B×K×h×w``: a transformer's tokens go through ``reshape_transform`` first."""
+    if reshape_transform is not None:
+        A, dA = reshape_transform(A), reshape_transform(dA)
+    if A.ndim != 4:
+        raise ValueError(f"the layer gives shape {tuple(A.shape)}, not B×K×h×w: for a transformer's tokens, pass "
+                         "reshape_transform (e.g. tokens_to_grid), which puts the patch tokens on their grid")
+    return A, dA
+
+
+def grad_cam(model, x: torch.Tensor, target: Target, layer=None, reshape_transform=None) -> np.ndarray:
     r"""Grad-CAM :math:`L^c = \mathrm{ReLU}(\sum_k \alpha_k^c A^k)`, unnormalised, at ``layer``'s resolution.
 
     ``x`` is what ``model.preprocess`` returns (a batch is fine). ``target`` is a class index, one
     per image, or a callable on the model's output (``B×classes`` logits, or ``B×classes×H×W``
     for segmentation) returning the score to explain, one number or one per image. ``layer`` is
-    ``None`` (the model's ``feature_layer``), a dotted name or a module of the model. Returns
+    ``None`` (the model's ``feature_layer``), a dotted name or a module of the model. For a
+    transformer, whose layers output tokens ``B×T×D``, ``reshape_transform`` maps them (and their
+    gradients) to ``B×D×h×w``, as pytorch-grad-cam's argument of that name. Returns
     ``(h, w)`` for one image, else ``(B, h, w)``.
 
     >>> net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 2, 1))  # 2 classes per pixel
@@ -124,17 +136,17 @@ def grad_cam(model, x: torch.Tensor, target: Target, layer=None) -> np.ndarray:
     ``IndexError`` for bad layers, inputs or targets, and a ``ValueError`` when a callable
     target's gradient is zero for an image (an empty mask: the map would be blank).
     """
-    A, dA = _activations_and_gradients(model, x, target, layer)
+    A, dA = _on_grid(*_activations_and_gradients(model, x, target, layer), reshape_transform)
     alpha = dA.mean(dim=(2, 3), keepdim=True)  # α_k^c = (1/Z) Σ_ij ∂y^c/∂A^k_ij
     return _per_image(torch.relu((alpha * A).sum(dim=1)))
 
 
-def hires_cam(model, x: torch.Tensor, target: Target, layer=None) -> np.ndarray:
+def hires_cam(model, x: torch.Tensor, target: Target, layer=None, reshape_transform=None) -> np.ndarray:
     r"""HiResCAM :math:`L^c = \sum_k (\partial y^c/\partial A^k) \odot A^k`, unnormalised, no ReLU.
 
     Same arguments, errors and return shapes as :func:`grad_cam`.
     """
-    A, dA = _activations_and_gradients(model, x, target, layer)
+    A, dA = _on_grid(*_activations_and_gradients(model, x, target, layer), reshape_transform)
     return _per_image((dA * A).sum(dim=1))
 
 

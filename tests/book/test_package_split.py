@@ -24,8 +24,9 @@ MACHINERY = "book_tools"
 #: The one module of the core allowed to reach the machinery: the command line's name.
 DELEGATE = CORE / "__main__.py"
 #: Lines of ``tutorial_utils/**/*.py``, docstrings and comments included: issue 26's 4,000, and
-#: what each later concept brings, named: recompute_batchnorm (precise BN, chapter 10).
-CORE_LINE_BUDGET = 4000 + 30
+#: what each later concept brings, named: recompute_batchnorm (precise BN, chapter 10); vit.py and
+#: reshape_transform in gradients.py (the vision transformer of chapter 08b).
+CORE_LINE_BUDGET = 4000 + 30 + 160
 
 
 def machinery_imports(source: str) -> list[str]:

@@ -157,3 +157,21 @@ def test_secam_pipeline_diagram_reads_its_sizes_from_the_network_and_the_image()
         secam_pipeline_diagram("resnet50", image_size=(4, 4), n_superpixels=2)
     with pytest.raises(ValueError, match="positive"):
         secam_pipeline_diagram(made_up, image_size=(0, 4), n_superpixels=2)
+
+
+def test_vit_diagram_reads_grid_tokens_and_blocks_from_the_network():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from book_tools.diagrams import vit_diagram
+    from tutorial_utils import TinyViT
+
+    fig = vit_diagram(TinyViT(n_classes=5, image_size=24, patch=4, dim=12, depth=4, heads=3))
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    assert "6 × 6 patches of 4 × 4 pixels" in texts and "37 tokens of 12 numbers" in texts
+    assert "4 encoder blocks" in texts and "3 heads" in texts and "5 logits" in texts
+    plt.close(fig)
+    with pytest.raises(TypeError, match="TinyViT"):
+        vit_diagram("vit")
