@@ -42,14 +42,15 @@ The package, one module per part:
   :mod:`~book_tools.exercises.head`, :mod:`~book_tools.exercises.cam`,
   :mod:`~book_tools.exercises.slic_distances`, :mod:`~book_tools.exercises.secam`,
   :mod:`~book_tools.exercises.grad_cam`, :mod:`~book_tools.exercises.guided_relu`,
-  :mod:`~book_tools.exercises.seg_target`, :mod:`~book_tools.exercises.ascent_step`,
-  :mod:`~book_tools.exercises.mass_share`, :mod:`~book_tools.exercises.average_drop`,
-  :mod:`~book_tools.exercises.cam_flops`. The transfer tasks (the chapter's
-  idea in a situation it did not show), in chapter order:
-  :mod:`~book_tools.exercises.unnormalise`, :mod:`~book_tools.exercises.receptive_field`,
-  :mod:`~book_tools.exercises.batch_cam`, :mod:`~book_tools.exercises.slic_assign`,
-  :mod:`~book_tools.exercises.mask_secam`, :mod:`~book_tools.exercises.head_grad_cam`,
-  :mod:`~book_tools.exercises.deconv_relu`, :mod:`~book_tools.exercises.roi_target`,
+  :mod:`~book_tools.exercises.seg_target`, :mod:`~book_tools.exercises.attention_rollout`,
+  :mod:`~book_tools.exercises.ascent_step`, :mod:`~book_tools.exercises.mass_share`,
+  :mod:`~book_tools.exercises.average_drop`, :mod:`~book_tools.exercises.cam_flops`.
+  The transfer tasks (the chapter's idea in a situation it did not show), in
+  chapter order: :mod:`~book_tools.exercises.unnormalise`,
+  :mod:`~book_tools.exercises.receptive_field`, :mod:`~book_tools.exercises.batch_cam`,
+  :mod:`~book_tools.exercises.slic_assign`, :mod:`~book_tools.exercises.mask_secam`,
+  :mod:`~book_tools.exercises.head_grad_cam`, :mod:`~book_tools.exercises.deconv_relu`,
+  :mod:`~book_tools.exercises.roi_target`, :mod:`~book_tools.exercises.reshape_transform`,
   :mod:`~book_tools.exercises.channel_objective`, :mod:`~book_tools.exercises.pointing_game`,
   :mod:`~book_tools.exercises.rank_correlation`, :mod:`~book_tools.exercises.occlusion_passes`;
 * :mod:`~book_tools.exercises.registry` — :data:`EXERCISES` and :func:`grade`;
@@ -62,6 +63,7 @@ The package, one module per part:
 """
 
 from .ascent_step import check_ascent_step
+from .attention_rollout import check_attention_rollout
 from .average_drop import check_average_drop
 from .batch_cam import check_batch_cam
 from .cam import check_cam
@@ -84,6 +86,7 @@ from .preprocess import check_preprocess
 from .rank_correlation import check_rank_correlation
 from .receptive_field import check_receptive_field
 from .registry import EXERCISES, grade
+from .reshape_transform import check_reshape_transform
 from .roi_target import check_roi_target
 from .secam import check_secam
 from .seg_target import check_seg_target
@@ -100,6 +103,7 @@ __all__ = [
     "Mistake",
     "StudentFileError",
     "check_ascent_step",
+    "check_attention_rollout",
     "check_average_drop",
     "check_batch_cam",
     "check_cam",
@@ -117,6 +121,7 @@ __all__ = [
     "check_preprocess",
     "check_rank_correlation",
     "check_receptive_field",
+    "check_reshape_transform",
     "check_roi_target",
     "check_secam",
     "check_seg_target",

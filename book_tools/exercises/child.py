@@ -136,7 +136,7 @@ def _outcome_message(outcome: Outcome) -> dict:
     message = {"event": "outcome", "kind": outcome.kind, "text": outcome.text[:MAX_TEXT],
                "error_type": outcome.error_type[:100]}
     if outcome.kind == "value":
-        got = np.ascontiguousarray(outcome.got, dtype="<f8")
+        got = np.ascontiguousarray(outcome.got, dtype="<f8").reshape(np.shape(outcome.got))  # a number stays 0-d
         message["shape"] = list(got.shape)
         message["data"] = None if got.size > MAX_VALUES else base64.b64encode(got.tobytes()).decode("ascii")
     return message

@@ -18,6 +18,7 @@ from typing import Callable, Mapping
 
 from . import (
     ascent_step,
+    attention_rollout,
     average_drop,
     batch_cam,
     cam,
@@ -35,6 +36,7 @@ from . import (
     preprocess,
     rank_correlation,
     receptive_field,
+    reshape_transform,
     roi_target,
     secam,
     seg_target,
@@ -64,6 +66,7 @@ EXERCISES: dict[str, Exercise] = _register(
     (grad_cam.EXERCISE, grad_cam.check_grad_cam),
     (guided_relu.EXERCISE, guided_relu.check_guided_relu_grad),
     (seg_target.EXERCISE, seg_target.check_seg_target),
+    (attention_rollout.EXERCISE, attention_rollout.check_attention_rollout),
     (ascent_step.EXERCISE, ascent_step.check_ascent_step),
     (mass_share.EXERCISE, mass_share.check_mass_share),
     (average_drop.EXERCISE, average_drop.check_average_drop),
@@ -77,6 +80,7 @@ EXERCISES: dict[str, Exercise] = _register(
     (occlusion_passes.EXERCISE, occlusion_passes.check_occlusion_passes),
     (channel_objective.EXERCISE, channel_objective.check_channel_objective),
     (roi_target.EXERCISE, roi_target.check_roi_target),
+    (reshape_transform.EXERCISE, reshape_transform.check_reshape_transform),
     (batch_cam.EXERCISE, batch_cam.check_batch_cam),
     (slic_assign.EXERCISE, slic_assign.check_slic_assign),
     (mask_secam.EXERCISE, mask_secam.check_mask_secam),

@@ -17,6 +17,8 @@ from book_tools import EXERCISES, check_cam, grade
 from book_tools.cli import main
 from book_tools.exercises.grading import _clean, _decode_numbers, _decode_outcome, _how, grade_files
 from book_tools.exercises import load_student_file
+from book_tools.exercises.child import _outcome_message
+from book_tools.exercises.engine import Outcome
 
 TIMEOUT = 2  # seconds per exercise: enough for every right answer here, short enough to keep the tests fast
 
@@ -232,6 +234,10 @@ def test_what_a_child_sends_is_checked_before_it_is_believed():
     assert outcome.error_type == "Value Error" and outcome.text == "a [2Jb\nc"
     assert _clean("x" * 20, 5) == "xxxxx…" and _clean(None, 5) == "" and _clean("a\ud800b", 9) == "a b"
     assert _how(0) == "exit status 0" and _how(-9) == "killed by SIGKILL"
+    # A single number travels as a single number (shape ()), not as an array of one: the verdicts differ.
+    for value in (np.float64(2.5), np.arange(6.0).reshape(2, 3).T):
+        message = _outcome_message(Outcome("value", got=np.asarray(value)))
+        assert np.array_equal(_decode_outcome(message).got, value) and _decode_outcome(message).got.shape == value.shape
 
 
 def test_the_time_limit_must_be_positive(capsys):
@@ -242,13 +248,19 @@ def test_the_time_limit_must_be_positive(capsys):
         grade_files(["x.py"], timeout=-1)
 
 
+def _same_input(x, y):
+    """Equal test inputs: arrays and tensors by value, lists and tuples (of arrays too) item by item."""
+    if isinstance(x, (list, tuple)):
+        return isinstance(y, type(x)) and len(x) == len(y) and all(map(_same_input, x, y))
+    if isinstance(x, (np.ndarray, torch.Tensor)):
+        return np.array_equal(np.asarray(x), np.asarray(y))
+    return x == y
+
+
 def test_the_registry_is_what_the_child_reports_on():
     # The child and the parent build the same test inputs: the cases are deterministic.
     for ex in EXERCISES.values():
         for a, b in zip(ex.cases(), ex.cases()):
             assert a.text == b.text
             for x, y in zip(a.args, b.args):
-                if isinstance(x, (np.ndarray, torch.Tensor)):
-                    assert np.array_equal(np.asarray(x), np.asarray(y))
-                else:
-                    assert x == y
+                assert _same_input(x, y), (ex.id, a.text)

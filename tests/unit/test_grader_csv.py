@@ -202,7 +202,7 @@ def test_a_class_folder_to_csv_with_the_console_summary(tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.err == f"error: {class_ / 'carl.py'}: failed to run: ValueError: carl forgot a cell\n"
     assert captured.out.startswith(f"{class_ / 'ada.py'}\n") and f"{class_ / 'bob/submission/work.py'}\n" in captured.out
-    assert "checkpoint" not in captured.out and "2 of 24 exercises attempted (--all lists the others), 2 right." \
+    assert "checkpoint" not in captured.out and f"2 of {len(EXERCISES)} exercises attempted (--all lists the others), 2 right." \
         in captured.out
     header, table = _read(out)
     assert header == HEADER and list(table) == ["ada", "bob", "carl"]
@@ -229,7 +229,7 @@ def test_a_file_that_attempts_nothing_has_not_passed(tmp_path, capsys):
     """The student edition as handed out (stubs only) exits 1, not 0; one right answer beside it exits 0."""
     stub = _tree(tmp_path, {"stub.py": "def my_cam(f, W, c):\n    ...\n"}) / "stub.py"
     assert main(["check", str(stub)]) == 1
-    assert "0 of 24 exercises attempted" in capsys.readouterr().out
+    assert f"0 of {len(EXERCISES)} exercises attempted" in capsys.readouterr().out
     right = _tree(tmp_path, {"right.py": "def my_cam(f, W, c):\n    return (W[c][:, None, None] * f[0]).sum(0).numpy()\n"})
     assert main(["check", str(right / "right.py")]) == 0
     assert main(["check", str(right / "right.py"), str(stub)]) == 1
