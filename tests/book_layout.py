@@ -55,6 +55,7 @@ PAGE_FEATURES: dict[str, frozenset[str]] = {
     "notebooks/11_faithfulness": _CHAPTER,
     "notebooks/12_benchmark": _CHAPTER,
     "notebooks/12b_benchmark_results": frozenset({FIGURES}),
+    "notebooks/13_troubleshooting": _CHAPTER,  # one figure (the whole map lights up), inline math
     "book/cheatsheet": frozenset({MATH}),
     "book/glossary": frozenset({MATH}),
     "book/bibliography": frozenset(),
