@@ -50,6 +50,7 @@ PAGE_FEATURES: dict[str, frozenset[str]] = {
     "notebooks/06_grad_cam": _CHAPTER,
     "notebooks/07_guided_backprop": _CHAPTER,
     "notebooks/08_segmentation": _CHAPTER,
+    "notebooks/08b_vision_transformers": _CHAPTER,
     "notebooks/09_feature_visualisation": _CHAPTER,
     "notebooks/10_shortcut": _CHAPTER,
     "notebooks/11_faithfulness": _CHAPTER,

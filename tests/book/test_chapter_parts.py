@@ -26,6 +26,7 @@ DIAGRAMS = {  # function: the chapter that shows it
     "cam_pipeline_diagram": "03_cam",
     "slic_toy_diagram": "04_slic",
     "secam_pipeline_diagram": "05_secam",
+    "vit_diagram": "08b_vision_transformers",
 }
 
 
