@@ -51,6 +51,8 @@ export CAM_BOOK_NO_INSTALL := 1
 # The second execution of the chapters (nbval): another seed, another thread count.
 NBVAL_SEED ?= 1
 NBVAL_THREADS ?= 1
+# ... on two workers, each running whole notebooks on NBVAL_THREADS thread(s): both cores work.
+NBVAL_WORKERS ?= 2
 
 .PHONY: help book student test install browser clean
 
@@ -127,8 +129,8 @@ test: install browser
 	time $(BIN)/python -m pytest -p isolation --doctest-modules tutorial_utils benchmarks book_tools
 	@echo "==> Strict book build (seed 0, every core): every page re-read, warnings are errors"
 	time env -u OMP_NUM_THREADS CAM_BOOK_SEED=0 $(BIN)/jupyter-book build . --all --warningiserror --keep-going
-	@echo "==> Every notebook again under nbval, differently: seed $(NBVAL_SEED), $(NBVAL_THREADS) thread(s)"
-	time OMP_NUM_THREADS=$(NBVAL_THREADS) CAM_BOOK_SEED=$(NBVAL_SEED) $(BIN)/python -m pytest --nbval-lax --nbval-current-env notebooks
+	@echo "==> Every notebook again under nbval, differently: seed $(NBVAL_SEED), $(NBVAL_THREADS) thread(s), $(NBVAL_WORKERS) notebooks at a time"
+	time OMP_NUM_THREADS=$(NBVAL_THREADS) CAM_BOOK_SEED=$(NBVAL_SEED) $(BIN)/python -m pytest -n $(NBVAL_WORKERS) --dist loadfile --nbval-lax --nbval-current-env notebooks
 	@echo "==> Checks of the built site, and the site in headless Chromium"
 	time $(BIN)/python -m pytest tests/site tests/browser/test_browser.py tests/browser/test_photo_page.py
 	@echo "==> Every chapter in JupyterLab, as a student runs it: Run All in headless Chromium (screenshots in test-artifacts/jupyterlab)"
