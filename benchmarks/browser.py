@@ -42,7 +42,7 @@ IMAGES = ("chelsea", "coffee", "astronaut", "rocket")
 BROWSER_KEYS = ("browser_cam_ms", "browser_secam_ms")
 #: The issue's targets on two cores with the fallback network, in ms.
 TARGETS_MS = {"browser_cam_ms": 1000.0, "browser_secam_ms": 2000.0}
-#: Headless, and nothing that calls home (the site's own browser tests launch Chromium with these).
+#: Headless, and nothing that calls home (tests/browser/browser_support.py launches every browser test with these).
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

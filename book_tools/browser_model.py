@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import html
 import io
 import json
 import warnings
@@ -48,7 +47,7 @@ from tutorial_utils.images import load_image
 from tutorial_utils.models import CamModel
 from tutorial_utils.viz import DEFAULT_CMAP
 
-from .web_explorer import DIMMED, colour_table
+from .web_explorer import DIMMED, colour_table, embedded_json
 
 __all__ = ["FILES", "MAX_MB", "PHOTO_SEGMENTS", "BrowserModel", "PhotoExplorer", "browser_model_folder",
            "check_browser_model", "export_browser_model", "photo_explorer"]
@@ -232,11 +231,7 @@ class PhotoExplorer:
 
     def __init__(self, settings: dict) -> None:
         self.settings = settings
-        text = json.dumps(settings, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
-        text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-        self.html = (f'<div class="cam-photo-explorer" data-format="{FORMAT_VERSION}">'
-                     f'<p class="cam-photo-explorer-fallback">{html.escape(PHOTO_FALLBACK)}</p>'
-                     f'<script type="application/json" class="cam-photo-explorer-data">{text}</script></div>')
+        self.html = embedded_json("cam-photo-explorer", PHOTO_FALLBACK, settings, FORMAT_VERSION)
 
     def _repr_html_(self) -> str:
         return self.html

@@ -46,7 +46,7 @@ import numpy as np
 from tutorial_utils.secam_fast import superpixel_means
 from tutorial_utils.viz import DEFAULT_CMAP
 
-__all__ = ["DIMMED", "METHODS", "WEB_SETTINGS", "WebExplorer", "colour_table", "web_explorer"]
+__all__ = ["DIMMED", "METHODS", "WEB_SETTINGS", "WebExplorer", "colour_table", "embedded_json", "web_explorer"]
 
 #: The two maps an explorer draws, in the widget and on the website.
 METHODS = ("CAM", "SeCAM")
@@ -115,6 +115,18 @@ def _check_settings(settings) -> list[tuple[int, float]]:
     return out
 
 
+def embedded_json(css_class: str, fallback: str, data: dict, version: int) -> str:
+    """``<div class=css_class>`` with a fallback paragraph (JupyterLab loads no site script) and ``data`` as JSON.
+
+    Inside ``<script>``, "</script>" or "<!--" in a label would end the element: ``<``, ``>`` and ``&`` are escaped.
+    """
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return (f'<div class="{css_class}" data-format="{version}">'
+            f'<p class="{css_class}-fallback">{html.escape(fallback)}</p>'
+            f'<script type="application/json" class="{css_class}-data">{text}</script></div>')
+
+
 class WebExplorer:
     """The website's explorer: ``data`` (what the page draws from) and ``html`` (the cell's output).
 
@@ -135,12 +147,7 @@ class WebExplorer:
         if not isinstance(data, dict) or "images" not in data:
             raise ValueError("data must be a dict with an 'images' list (as web_explorer makes it)")
         self.data = data
-        text = json.dumps(data, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
-        # Inside <script>, "</script>" or "<!--" in a label would end the element: escape <, > and &.
-        text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-        self.html = (f'<div class="cam-web-explorer" data-format="{FORMAT_VERSION}">'
-                     f'<p class="cam-web-explorer-fallback">{html.escape(FALLBACK)}</p>'
-                     f'<script type="application/json" class="cam-web-explorer-data">{text}</script></div>')
+        self.html = embedded_json("cam-web-explorer", FALLBACK, data, FORMAT_VERSION)
 
     @property
     def nbytes(self) -> int:

@@ -377,7 +377,7 @@
   }
 
   // The arithmetic, for chapter 5's "explain your own photo" (cam-photo.js draws with it too).
-  window.CamExplorer = { upsample, colourIndex, compose, maxOf };
+  window.CamExplorer = { upsample, colourIndex, compose, maxOf, element };
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();

@@ -243,15 +243,8 @@
 
   class UserError extends Error {}
 
-  function element(tag, attributes, children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attributes || {})) {
-      if (key === "text") node.textContent = value;
-      else node.setAttribute(key, value);
-    }
-    for (const child of children || []) node.append(child);
-    return node;
-  }
+  // The explorer's own element builder (cam-explorer.js loads first).
+  const element = (tag, attributes, children) => window.CamExplorer.element(tag, attributes, children);
 
   const megabytes = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
 

@@ -4,17 +4,8 @@ import os
 import shutil
 
 CHROMIUM_ENV = "CAM_BOOK_CHROMIUM"
-#: Headless, and nothing that calls home (every browser test launches Chromium with these).
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
+#: Headless, and nothing that calls home: the benchmark's flags, which every browser test uses too.
+from benchmarks.browser import CHROMIUM_ARGS  # noqa: E402
 #: Set to 1 on a machine that cannot run Chromium: the browser tests are then skipped, loudly.
 SKIP_ENV = "CAM_BOOK_SKIP_BROWSER"
 
